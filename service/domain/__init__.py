@@ -1,0 +1,1 @@
+"""Pure-Python clinical rules: evidence in, assessment out. No FHIR models, no HTTP."""

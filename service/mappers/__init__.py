@@ -1,0 +1,1 @@
+"""Translation between FHIR JSON and the domain."""
