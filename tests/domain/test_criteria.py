@@ -1,0 +1,177 @@
+"""The 3-of-4 rule, three-valued criteria and the risk levels of DESIGN.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.domain.criteria import (
+    Assessment,
+    CriterionStatus,
+    RiskLevel,
+    assess,
+)
+from service.domain.evidence import Evidence
+
+NB, OPSO, MA, BS = "neuroblastoma", "opsoclonus", "myoclonus-ataxia", "behavior-sleep"
+CRITERIA = (NB, OPSO, MA, BS)
+
+
+def present(criterion: str, ref: str | None = None, *, preliminary: bool = False) -> Evidence:
+    return Evidence(criterion, True, preliminary, ref or f"Condition/{criterion}-yes")
+
+
+def absent(criterion: str, ref: str | None = None, *, preliminary: bool = False) -> Evidence:
+    return Evidence(criterion, False, preliminary, ref or f"Condition/{criterion}-no")
+
+
+def statuses(assessment: Assessment) -> dict[str, str]:
+    return {r.criterion: r.status.value for r in assessment.results}
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        pytest.param([present(NB)], "met", id="present-only-met"),
+        pytest.param([absent(NB)], "not-met", id="absent-only-not-met"),
+        pytest.param([], "unknown", id="no-evidence-unknown"),
+        pytest.param([present(NB), absent(NB)], "met", id="present-beats-absent"),
+        pytest.param([absent(NB), present(NB)], "met", id="present-beats-absent-any-order"),
+        pytest.param(
+            [present(NB, preliminary=True)], "met", id="provisional-neuroblastoma-still-met"
+        ),
+        pytest.param([present(OPSO)], "unknown", id="evidence-for-another-criterion"),
+    ],
+)
+def test_criterion_is_three_valued(evidence: list[Evidence], expected: str) -> None:
+    assert assess(CRITERIA, evidence).result_for(NB).status.value == expected
+
+
+@pytest.mark.parametrize(
+    ("met", "not_met", "expected"),
+    [
+        pytest.param((NB, OPSO, MA, BS), (), RiskLevel.HIGH, id="4-met-high"),
+        pytest.param((NB, OPSO, MA), (BS,), RiskLevel.HIGH, id="3-met-1-not-met-high"),
+        pytest.param((OPSO, MA, BS), (), RiskLevel.HIGH, id="3-met-no-neuroblastoma-high"),
+        pytest.param((OPSO, MA), (), RiskLevel.MODERATE, id="2-met-2-unknown-moderate"),
+        pytest.param((OPSO, MA), (NB,), RiskLevel.MODERATE, id="2-met-1-unknown-moderate"),
+        pytest.param((OPSO, MA), (NB, BS), RiskLevel.LOW, id="2-met-2-not-met-low"),
+        pytest.param((OPSO,), (), RiskLevel.LOW, id="1-met-3-unknown-low"),
+        pytest.param((), (), RiskLevel.LOW, id="nothing-known-low"),
+        pytest.param((), (NB, OPSO, MA, BS), RiskLevel.LOW, id="all-refuted-low"),
+    ],
+)
+def test_risk_level(met: tuple[str, ...], not_met: tuple[str, ...], expected: RiskLevel) -> None:
+    evidence = [present(c) for c in met] + [absent(c) for c in not_met]
+    assessment = assess(CRITERIA, evidence)
+    assert assessment.risk is expected
+    assert assessment.met_count == len(met)
+
+
+def test_results_follow_criteria_order_not_evidence_order() -> None:
+    assessment = assess(CRITERIA, [present(BS), absent(MA), present(NB)])
+    assert [r.criterion for r in assessment.results] == list(CRITERIA)
+    assert statuses(assessment) == {NB: "met", OPSO: "unknown", MA: "not-met", BS: "met"}
+
+
+def test_met_result_carries_only_present_evidence() -> None:
+    yes, no = present(NB, "Condition/a"), absent(NB, "Observation/b")
+    result = assess(CRITERIA, [no, yes]).result_for(NB)
+    assert result.status is CriterionStatus.MET
+    assert result.evidence == (yes,)
+
+
+def test_not_met_result_carries_absent_evidence() -> None:
+    refuted, negative = absent(NB, "Condition/a"), absent(NB, "Observation/b")
+    result = assess(CRITERIA, [refuted, negative]).result_for(NB)
+    assert result.status is CriterionStatus.NOT_MET
+    assert result.evidence == (refuted, negative)
+
+
+def test_unknown_result_carries_no_evidence() -> None:
+    assert assess(CRITERIA, []).result_for(OPSO).evidence == ()
+
+
+def test_basis_is_counted_references_once_in_criteria_order() -> None:
+    both = "Condition/nb-and-opsoclonus"
+    assessment = assess(
+        CRITERIA,
+        [
+            present(OPSO, both),
+            absent(BS, "Observation/sleep-normal"),
+            present(NB, both),
+            absent(NB, "Condition/ignored-because-met"),
+            present(NB, "Observation/hva"),
+        ],
+    )
+    assert assessment.basis == (both, "Observation/hva", "Observation/sleep-normal")
+
+
+def test_identical_evidence_counts_once() -> None:
+    result = assess(CRITERIA, [present(NB, "Condition/x"), present(NB, "Condition/x")])
+    assert result.result_for(NB).evidence == (present(NB, "Condition/x"),)
+
+
+def test_source_path_does_not_make_evidence_distinct() -> None:
+    first = Evidence(NB, True, False, "Condition/x", "Bundle.entry[0].resource")
+    second = Evidence(NB, True, False, "Condition/x", "Bundle.entry[5].resource")
+    assert assess(CRITERIA, [first, second]).result_for(NB).evidence == (first,)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        pytest.param([present(NB)], False, id="confirmed-final"),
+        pytest.param([present(NB, preliminary=True)], True, id="unconfirmed-counted"),
+        pytest.param([absent(NB, preliminary=True)], True, id="preliminary-negative-decides"),
+        pytest.param(
+            [present(NB), absent(NB, preliminary=True)],
+            False,
+            id="preliminary-negative-outvoted-not-counted",
+        ),
+        pytest.param(
+            [present(NB), present(NB, "Condition/2", preliminary=True)],
+            True,
+            id="any-counted-preliminary",
+        ),
+    ],
+)
+def test_preliminary_when_counted_evidence_is(evidence: list[Evidence], expected: bool) -> None:
+    assert assess(CRITERIA, evidence).preliminary is expected
+
+
+def test_evidence_for_unknown_criterion_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="unknown criterion"):
+        assess(CRITERIA, [present("dancing-feet")])
+
+
+def test_repeated_criteria_rejected() -> None:
+    with pytest.raises(ValueError, match="repeat"):
+        assess((NB, NB), [])
+
+
+def test_rationale_names_met_not_met_unknown() -> None:
+    assessment = assess(CRITERIA, [present(NB), present(OPSO), present(MA), absent(BS)])
+    assert assessment.rationale() == (
+        "3 of 4 criteria met: neuroblastoma, opsoclonus, myoclonus-ataxia; "
+        "not met: behavior-sleep"
+    )
+
+
+def test_rationale_uses_displays_and_omits_empty_groups() -> None:
+    displays = {OPSO: "Opsoclonus", MA: "Myoclonus and/or ataxia"}
+    assessment = assess(CRITERIA, [present(OPSO), present(MA)])
+    assert assessment.rationale(displays) == (
+        "2 of 4 criteria met: Opsoclonus, Myoclonus and/or ataxia; "
+        "unknown: neuroblastoma, behavior-sleep"
+    )
+
+
+def test_rationale_with_nothing_met() -> None:
+    assert assess(CRITERIA, []).rationale() == (
+        "0 of 4 criteria met; unknown: neuroblastoma, opsoclonus, myoclonus-ataxia, behavior-sleep"
+    )
+
+
+def test_result_for_unknown_criterion_raises() -> None:
+    with pytest.raises(KeyError):
+        assess(CRITERIA, []).result_for("dancing-feet")
