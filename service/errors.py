@@ -81,3 +81,13 @@ class UpstreamError(OmsError):
 class UpstreamTimeout(OmsError):
     status = 504
     default_code = "timeout"
+
+
+class TerminologyError(OmsError):
+    """The terminology in `profiles/` is missing or inconsistent: the service must not start.
+
+    Raised at start-up only; its message names files and canonical URLs, never input.
+    """
+
+    status = 500
+    default_code = "exception"
