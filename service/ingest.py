@@ -1,0 +1,389 @@
+"""Request bytes -> the few resources that matter, checked, about exactly one patient.
+
+The whole Bundle is never validated (a Synthea patient takes ~0.4 s that way): entries
+are walked as plain dicts, and only the Patient resources and the Conditions and
+Observations whose codes hit a criterion ValueSet are validated with the
+`fhir.resources.R4B` models. Those are the only resources the answer depends on, so
+they are the only ones whose faults become a 422. Kept resources are the caller's own
+dicts, not copies: treat them as read-only.
+
+Decisions an integrator may want to know:
+
+* Patient identity. `Patient/<id>` whenever an id is known (from the Patient
+  resource, its fullUrl, or a relative or absolute `.../Patient/<id>` reference, with
+  any `_history` dropped), so the answer can be written back to the server the data
+  came from; otherwise the `urn:uuid:`/`urn:oid:` fullUrl or reference.
+* A kept Observation without `subject` is taken to be about the bundle's patient
+  (FHIR allows it; the bundle is about one patient by contract). A Condition always
+  has one: R4 makes `Condition.subject` 1..1, so its absence fails validation. A
+  subject given only as an `identifier`, or as a contained (`#...`) reference,
+  likewise identifies no one and is accepted as the bundle's patient.
+* A Patient resource with neither id nor fullUrl cannot be referenced and does not
+  identify the patient by itself.
+* Whitespace around `Coding.code`/`Coding.system` breaks the FHIR primitive
+  pattern, but DESIGN.md says to ignore it, so those pattern errors are forgiven.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+from pydantic import BaseModel, ValidationError
+
+from service.errors import UnprocessablePayload, UnreadableInput
+from service.terminology import Terminology
+
+Json = dict[str, Any]
+
+#: Required binding http://hl7.org/fhir/ValueSet/observation-status (R4).
+OBSERVATION_STATUSES: Final = frozenset(
+    {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    }
+)
+CONDITION_VER_STATUS: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+#: Codes of CONDITION_VER_STATUS (required binding of Condition.verificationStatus).
+CONDITION_VER_STATUSES: Final = frozenset(
+    {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}
+)
+
+_MODELS: Final[Mapping[str, type[BaseModel]]] = {
+    "Patient": Patient,
+    "Condition": Condition,
+    "Observation": Observation,
+}
+_LITERAL_REFERENCE = re.compile(
+    r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$"
+)
+_FHIR_CODE = re.compile(r"[^\s]+(\s[^\s]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class KeptResource:
+    """A Condition or Observation that may be evidence.
+
+    `reference` is how the answer refers to it: `Condition/<id>` when it has an id,
+    else its entry's fullUrl, else its FHIRPath in the request (e.g.
+    `Bundle.entry[3].resource`), which is no FHIR reference at all: see `resolvable`.
+    """
+
+    resource: Json
+    reference: str
+    index: int
+    path: str
+
+    @property
+    def resolvable(self) -> bool:
+        """False when `reference` is only a FHIRPath: emit it as Reference.display then."""
+        return self.reference != self.path
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What the mappers need: the one patient and the candidate evidence, in entry order."""
+
+    patient: str
+    conditions: tuple[KeptResource, ...]
+    observations: tuple[KeptResource, ...]
+    entry_count: int
+
+
+def ingest(body: bytes, terminology: Terminology) -> IngestResult:
+    """Parse a Bundle (any type) or a Parameters with a `bundle` part and keep what counts.
+
+    Raises UnreadableInput (400) for bytes that are not JSON, UnprocessablePayload (422)
+    for JSON that is not such a payload, for an invalid kept resource, for evidence
+    about two patients and for a bundle from which no patient can be identified.
+    Messages name elements and rules only, never input values.
+    """
+    bundle, root = _unwrap(_parse(body))
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        raise UnprocessablePayload("Bundle.entry must be an array", expression=[f"{root}.entry"])
+
+    usable = list(_usable_entries(entries, root))
+    index = _reference_index(usable)
+    patient: str | None = None
+    conditions: list[KeptResource] = []
+    observations: list[KeptResource] = []
+
+    def same_patient(key: str | None, expression: str, what: str) -> None:
+        nonlocal patient
+        if key is None:
+            return
+        if patient is None:
+            patient = key
+        elif key != patient:
+            raise UnprocessablePayload(
+                f"The request concerns more than one patient ({what})", expression=[expression]
+            )
+
+    for i, path, full_url, resource in usable:
+        resource_type = resource.get("resourceType")
+        if resource_type == "Patient":
+            _validate(resource, path)
+            same_patient(_patient_key(resource, full_url), path, "a second Patient")
+        elif resource_type in ("Condition", "Observation") and _hits(resource, terminology):
+            _validate(resource, path)
+            _check_bindings(resource, path)
+            key = _subject_key(resource.get("subject"), index, f"{path}.subject")
+            same_patient(key, f"{path}.subject", "a subject differs")
+            kept = KeptResource(resource, _reference(resource, full_url, path), i, path)
+            (conditions if resource_type == "Condition" else observations).append(kept)
+
+    if patient is None:
+        raise UnprocessablePayload(
+            "No patient can be identified: no Patient resource and no subject reference",
+            code="required",
+            expression=[root],
+        )
+    return IngestResult(patient, tuple(conditions), tuple(observations), len(entries))
+
+
+def _parse(body: bytes) -> object:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "utf-8" in exc.msg.lower():
+            raise UnreadableInput("The request body is not valid UTF-8") from None
+        raise UnreadableInput(
+            f"The request body is not valid JSON (at position {exc.pos})"
+        ) from None
+
+
+def _unwrap(document: object) -> tuple[Json, str]:
+    """The Bundle and the FHIRPath of its root in the request."""
+    if not isinstance(document, dict):
+        raise UnprocessablePayload("The request body must be a FHIR resource (a JSON object)")
+    resource_type = document.get("resourceType")
+    if resource_type == "Bundle":
+        return document, "Bundle"
+    if resource_type != "Parameters":
+        raise UnprocessablePayload(
+            "Expected a Bundle, or a Parameters with a 'bundle' part",
+            code="not-supported" if isinstance(resource_type, str) else "structure",
+            expression=[resource_type if isinstance(resource_type, str) else "resourceType"],
+        )
+    parameters = document.get("parameter")
+    parts = [
+        (k, p)
+        for k, p in enumerate(parameters if isinstance(parameters, list) else [])
+        if isinstance(p, dict) and p.get("name") == "bundle"
+    ]
+    if not parts:
+        raise UnprocessablePayload(
+            "Parameters must have a 'bundle' part",
+            code="required",
+            expression=["Parameters.parameter"],
+        )
+    if len(parts) > 1:
+        raise UnprocessablePayload(
+            "Parameters must have only one 'bundle' part",
+            expression=[f"Parameters.parameter[{parts[1][0]}]"],
+        )
+    k, part = parts[0]
+    bundle = part.get("resource")
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise UnprocessablePayload(
+            "The 'bundle' part must hold a Bundle resource",
+            expression=[f"Parameters.parameter[{k}].resource"],
+        )
+    return bundle, f"Parameters.parameter[{k}].resource"
+
+
+def _usable_entries(
+    entries: Sequence[object], root: str
+) -> Iterator[tuple[int, str, str | None, Json]]:
+    """(index, resource path, fullUrl, resource) of entries that hold a resource.
+
+    Search outcome entries (OperationOutcomes about the search) are skipped; entries
+    without a resource (a transaction DELETE, a response) have nothing to read.
+    """
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise UnprocessablePayload(
+                "A Bundle entry must be an object",
+                code="structure",
+                expression=[f"{root}.entry[{i}]"],
+            )
+        search = entry.get("search")
+        if isinstance(search, dict) and search.get("mode") == "outcome":
+            continue
+        resource = entry.get("resource")
+        if resource is None:
+            continue
+        path = f"{root}.entry[{i}].resource"
+        if not isinstance(resource, dict):
+            raise UnprocessablePayload(
+                "Bundle.entry.resource must be a resource", code="structure", expression=[path]
+            )
+        full_url = entry.get("fullUrl")
+        yield i, path, full_url.strip() if isinstance(full_url, str) else None, resource
+
+
+def _hits(resource: Json, terminology: Terminology) -> bool:
+    if terminology.criteria_in(resource.get("code")):
+        return True
+    return resource.get("resourceType") == "Observation" and bool(
+        terminology.criteria_in(resource.get("valueCodeableConcept"))
+    )
+
+
+def _validate(resource: Json, path: str) -> None:
+    resource_type = str(resource["resourceType"])
+    try:
+        _MODELS[resource_type].model_validate(resource)
+    except ValidationError as exc:
+        errors = [e for e in exc.errors() if not _forgiven(e)]
+        if not errors:
+            return
+        first = errors[0]
+        element = _fhirpath(first["loc"])
+        where = f"{resource_type}.{element}" if element else resource_type
+        if "missing" in first["type"]:
+            message = f"Missing required element {where}"
+        elif first["type"] == "extra_forbidden":
+            message = f"Unknown element {where}"
+        else:
+            message = f"Invalid value for {where}"
+        raise UnprocessablePayload(
+            message,
+            code="required" if "missing" in first["type"] else "structure",
+            expression=[f"{path}.{element}" if element else path],
+        ) from None
+
+
+def _forgiven(error: Mapping[str, Any]) -> bool:
+    """Whitespace around a Coding's code or system, which DESIGN.md says to ignore."""
+    loc = error["loc"]
+    value = error.get("input")
+    return (
+        error["type"] == "string_pattern_mismatch"
+        and len(loc) >= 3
+        and loc[-1] in ("code", "system")
+        and loc[-3] == "coding"
+        and isinstance(value, str)
+        and _FHIR_CODE.fullmatch(value.strip()) is not None
+    )
+
+
+def _fhirpath(loc: Sequence[int | str]) -> str:
+    """('code', 'coding', 0, 'system') -> 'code.coding[0].system'."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.isidentifier():
+            path += f".{part}" if path else part
+    return path
+
+
+def _check_bindings(resource: Json, path: str) -> None:
+    """The required bindings the rules read, which the models do not check."""
+    if resource["resourceType"] == "Observation":
+        if resource.get("status") not in OBSERVATION_STATUSES:
+            raise UnprocessablePayload(
+                "Observation.status is not an observation-status code",
+                code="code-invalid",
+                expression=[f"{path}.status"],
+            )
+        if "valueBoolean" in resource and not isinstance(resource["valueBoolean"], bool):
+            raise UnprocessablePayload(
+                "Observation.valueBoolean must be a JSON boolean",
+                code="structure",
+                expression=[f"{path}.valueBoolean"],
+            )
+        return
+    verification = resource.get("verificationStatus") or {}
+    for n, coding in enumerate(verification.get("coding") or []):
+        system, code = coding.get("system"), coding.get("code")
+        if (
+            isinstance(system, str)
+            and system.strip() == CONDITION_VER_STATUS
+            and (not isinstance(code, str) or code.strip() not in CONDITION_VER_STATUSES)
+        ):
+            raise UnprocessablePayload(
+                "Condition.verificationStatus is not a condition-ver-status code",
+                code="code-invalid",
+                expression=[f"{path}.verificationStatus.coding[{n}].code"],
+            )
+
+
+def _reference_index(
+    usable: Sequence[tuple[int, str, str | None, Json]],
+) -> dict[str, tuple[str, str | None]]:
+    """Every way an entry can be referenced -> (resource type, patient key if a Patient)."""
+    index: dict[str, tuple[str, str | None]] = {}
+    for _, _, full_url, resource in usable:
+        resource_type = resource.get("resourceType")
+        if not isinstance(resource_type, str):
+            continue
+        key = _patient_key(resource, full_url) if resource_type == "Patient" else None
+        if full_url:
+            index[full_url] = (resource_type, key)
+        resource_id = resource.get("id")
+        if isinstance(resource_id, str):
+            index[f"{resource_type}/{resource_id}"] = (resource_type, key)
+    return index
+
+
+def _patient_key(patient: Json, full_url: str | None) -> str | None:
+    resource_id = patient.get("id")
+    if isinstance(resource_id, str) and resource_id:
+        return f"Patient/{resource_id}"
+    if full_url:
+        match = _LITERAL_REFERENCE.search(full_url)
+        if match and match[1] == "Patient":
+            return f"Patient/{match[2]}"
+        return full_url
+    return None
+
+
+def _subject_key(
+    subject: object, index: Mapping[str, tuple[str, str | None]], expression: str
+) -> str | None:
+    """The patient key a (validated) subject Reference points at, or None if it names no one."""
+    if not isinstance(subject, dict) or not isinstance(subject.get("reference"), str):
+        return None
+    reference = subject["reference"].strip()
+    if reference.startswith("#"):
+        return None
+    if reference in index:
+        resource_type, key = index[reference]
+    elif match := _LITERAL_REFERENCE.search(reference):
+        resource_type, key = match[1], f"Patient/{match[2]}"
+    elif reference.startswith("urn:"):
+        declared = subject.get("type")
+        resource_type, key = (declared if isinstance(declared, str) else "Patient"), reference
+    else:
+        raise UnprocessablePayload(
+            "The subject reference cannot be resolved",
+            code="invalid",
+            expression=[f"{expression}.reference"],
+        )
+    if resource_type != "Patient":
+        raise UnprocessablePayload(
+            "The subject must be a Patient", code="invalid", expression=[expression]
+        )
+    return key
+
+
+def _reference(resource: Json, full_url: str | None, path: str) -> str:
+    resource_id = resource.get("id")
+    if isinstance(resource_id, str) and resource_id:
+        return f"{resource['resourceType']}/{resource_id}"
+    return full_url or path
