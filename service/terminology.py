@@ -155,6 +155,9 @@ def load_terminology(folder: Path | None = None) -> Terminology:
     for criterion in criteria:
         for pair in codes[criterion]:
             by_pair[pair] = (*by_pair.get(pair, ()), criterion)
+    if not by_pair.keys().isdisjoint(present | absent):
+        # A value that is also a finding would make Observation patterns A and B ambiguous.
+        raise TerminologyError(f"{PRESENT_FILE} or {ABSENT_FILE} shares codes with a criterion")
 
     tables = _definitions(folder)
     return Terminology(
@@ -199,9 +202,7 @@ def _aliases(naming_system: Json) -> dict[str, str]:
     return {u["value"]: preferred[0] for u in uris if u.get("preferred") is not True}
 
 
-def _concepts(
-    value_set: Json, name: str, normalise: Callable[[str, str], Pair]
-) -> frozenset[Pair]:
+def _concepts(value_set: Json, name: str, normalise: Callable[[str, str], Pair]) -> frozenset[Pair]:
     """Explicit concepts of compose.include minus compose.exclude; filters are ignored."""
     compose = value_set.get("compose") or {}
 

@@ -524,7 +524,14 @@ def body_of(path: Path) -> Json:
     else [],
 )
 def test_synthea_patient_bundles_ingest(terminology: Terminology, name: str) -> None:
-    raw = (CORPUS / "synthea" / "fhir-data-pipes" / name).read_bytes()
-    result = ingest(raw, terminology)
-    assert result.patient.startswith(("Patient/", "urn:uuid:"))
-    assert result.entry_count > 100
+    """A real transaction Bundle, plus one criterion Condition pointing at its urn:uuid Patient."""
+    document = orjson.loads((CORPUS / "synthea" / "fhir-data-pipes" / name).read_bytes())
+    patient_entry = next(e for e in document["entry"] if e["resource"]["resourceType"] == "Patient")
+    added = condition(NB, id="added", subject=patient_entry["fullUrl"])
+    document["entry"].append(
+        {"fullUrl": "urn:uuid:5e0f2b38-0000-4000-8000-0000000000ff", "resource": added}
+    )
+    result = ingest(body(document), terminology)
+    assert result.patient == f"Patient/{patient_entry['resource']['id']}"
+    assert refs(result)[0][-1] == "Condition/added"
+    assert result.entry_count == len(document["entry"])

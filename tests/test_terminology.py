@@ -153,6 +153,10 @@ def _share_absent_code(vs: Json) -> None:
     vs["compose"]["include"][0]["concept"].append({"code": "2667000"})
 
 
+def _value_is_a_finding(vs: Json) -> None:
+    vs["compose"]["include"][0]["concept"].append({"code": "17450006"})
+
+
 def _no_preferred(ns: Json) -> None:
     for unique_id in ns["uniqueId"]:
         unique_id["preferred"] = False
@@ -191,6 +195,12 @@ def _repeat_criterion(cs: Json) -> None:
             _share_absent_code,
             "share codes",
             id="value-both-present-and-absent",
+        ),
+        pytest.param(
+            "ValueSet-oms-finding-absent.json",
+            _value_is_a_finding,
+            "shares codes with a criterion",
+            id="value-is-also-a-finding",
         ),
         pytest.param(
             "NamingSystem-hpo.json", _no_preferred, "preferred", id="hpo-without-preferred-uri"
