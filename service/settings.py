@@ -17,3 +17,10 @@ class Settings(BaseSettings):
 
     #: Folder holding the SUSHI output (`OMS_PROFILES_DIR`).
     profiles_dir: Path = DEFAULT_PROFILES_DIR
+
+    #: Largest request body accepted, in bytes (`OMS_MAX_BODY_BYTES`); larger gets 413.
+    max_body_bytes: int = 32 * 1024 * 1024
+
+    #: Address `oms-cds serve` binds to by default (`OMS_HOST`, `OMS_PORT`).
+    host: str = "127.0.0.1"
+    port: int = 8080

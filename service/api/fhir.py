@@ -1,0 +1,58 @@
+"""FHIR REST routes: `$oms-assess` on a posted Bundle, and the CapabilityStatement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from service.api.body import read_limited, require_json
+from service.api.deps import SettingsDep, TerminologyDep
+from service.api.responses import FhirJsonResponse
+from service.engine import assess_payload
+from service.mappers.provenance import service_version
+from service.terminology import CANONICAL_BASE
+
+router = APIRouter(prefix="/fhir")
+
+OPERATION = f"{CANONICAL_BASE}/OperationDefinition/oms-assess"
+
+
+@router.post("/$oms-assess", response_class=FhirJsonResponse)
+async def oms_assess(
+    request: Request, settings: SettingsDep, terminology: TerminologyDep
+) -> FhirJsonResponse:
+    """Assess the posted Bundle (or Parameters with a `bundle` part)."""
+    require_json(request)
+    body = await read_limited(request, settings.max_body_bytes)
+    result = await run_in_threadpool(assess_payload, body, terminology)
+    return FhirJsonResponse(result.bundle)
+
+
+@router.get("/metadata", response_class=FhirJsonResponse)
+async def metadata() -> FhirJsonResponse:
+    return FhirJsonResponse(capability_statement())
+
+
+def capability_statement() -> dict[str, Any]:
+    """What this server does: one system-level operation, JSON only, FHIR 4.0.1."""
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-25",
+        "publisher": "oms-cds",
+        "kind": "instance",
+        "software": {"name": "oms-cds", "version": service_version()},
+        "implementation": {
+            "description": "oms-cds: decision support for opsoclonus myoclonus syndrome"
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "operation": [{"name": "oms-assess", "definition": OPERATION}],
+            }
+        ],
+    }

@@ -1,0 +1,36 @@
+"""The ASGI application: `service.app:app`, or `create_app()` for tests and embedding."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from service.api import errors, fhir, health
+from service.settings import Settings
+from service.terminology import Terminology, load_terminology
+
+
+def create_app(settings: Settings | None = None, terminology: Terminology | None = None) -> FastAPI:
+    """Build the app; the terminology is loaded now, so a broken profiles/ fails at start."""
+    settings = settings or Settings()
+    terminology = terminology or load_terminology(settings.profiles_dir)
+
+    app = FastAPI(
+        title="oms-cds",
+        summary="FHIR R4 decision support for opsoclonus myoclonus syndrome",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.terminology = terminology
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(fhir.router)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`service.app:app` builds the default app on first use, not at import."""
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

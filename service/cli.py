@@ -1,0 +1,89 @@
+"""`oms-cds serve` runs the service; `oms-cds assess FILE|-` assesses one bundle offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import orjson
+
+from service.api.responses import operation_outcome
+from service.engine import AssessmentResult, assess_payload
+from service.errors import OmsError
+from service.settings import Settings
+from service.terminology import load_terminology
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="oms-cds", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1, OMS_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8080, OMS_PORT)")
+    assess = commands.add_parser("assess", help="assess a Bundle file and print the result")
+    assess.add_argument("file", help="a Bundle or Parameters JSON file, or - for stdin")
+    assess.add_argument(
+        "--summary", action="store_true", help="print a readable criteria table instead"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args.host, args.port)
+    return _assess(args.file, summary=args.summary)
+
+
+def _serve(host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run(
+        "service.app:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+    return 0
+
+
+def _assess(file: str, *, summary: bool) -> int:
+    settings = Settings()
+    terminology = load_terminology(settings.profiles_dir)
+    try:
+        body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        print(f"oms-cds: cannot read {file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        result = assess_payload(body, terminology)
+    except OmsError as exc:
+        outcome = operation_outcome("error", exc.code, exc.message, exc.expression)
+        sys.stderr.buffer.write(orjson.dumps(outcome, option=orjson.OPT_INDENT_2) + b"\n")
+        return 1
+    if summary:
+        sys.stdout.write(format_summary(result, terminology.criterion_displays))
+    else:
+        sys.stdout.buffer.write(orjson.dumps(result.bundle, option=orjson.OPT_INDENT_2) + b"\n")
+    return 0
+
+
+def format_summary(result: AssessmentResult, names: Mapping[str, str]) -> str:
+    """A plain-text table: one row per criterion with its status and evidence."""
+    rows = [("criterion", "status", "evidence")]
+    for item in result.assessment.results:
+        evidence = ", ".join(dict.fromkeys(e.reference for e in item.evidence)) or "-"
+        rows.append((names.get(item.criterion, item.criterion), str(item.status), evidence))
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}" for a, b, c in rows]
+    assessment = result.assessment
+    status = "preliminary" if assessment.preliminary else "final"
+    lines.append("")
+    total = len(assessment.results)
+    lines.append(f"risk: {assessment.risk} ({assessment.met_count} of {total} met, {status})")
+    if (plan := result.care_plan) is not None:
+        lines.append(f"care plan: {plan['title']}, {len(plan['activity'])} activities")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
