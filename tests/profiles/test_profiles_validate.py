@@ -1,0 +1,109 @@
+"""The HL7 validator accepts every conformance resource, every FSH example and every answer the
+service gives for examples/, and rejects each deliberately broken OMS instance for its reason.
+
+One JVM run (scripts/validate-fhir) covers all of it; the service's answers are produced through
+the ASGI app in this test, so a builder change that breaks a profile fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.validator
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATED = ROOT / "profiles" / "fsh-generated" / "resources"
+BROKEN_DIR = Path(__file__).parent / "broken"
+FILE_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-file"
+
+# broken instance -> (expression prefix, message substring) of each error it must produce
+BROKEN: dict[str, list[tuple[str, str]]] = {
+    "riskassessment-three-criteria.json": [
+        ("RiskAssessment", "extension:criterionResult' for extension"),
+    ],
+    "riskassessment-high-with-two-met.json": [("RiskAssessment", "oms-ra-2")],
+    "riskassessment-duplicate-criterion.json": [("RiskAssessment", "oms-ra-1")],
+    "riskassessment-criterion-status-not-in-valueset.json": [
+        ("RiskAssessment.extension[3].extension[1]", "was not found in the value set"),
+    ],
+    "riskassessment-wrong-outcome.json": [
+        ("RiskAssessment.prediction[0].outcome", "ORPHA:1183"),
+    ],
+    "careplan-intent-plan.json": [("CarePlan.intent", "is fixed to 'proposal'")],
+    "careplan-activity-code-outside-valueset.json": [
+        ("CarePlan.activity[1].detail.code", "None of the codings provided are in the value set"),
+    ],
+    "careplan-instantiates-other-plan.json": [("CarePlan", "oms-cp-1")],
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Validate everything in one run; map each file name to its OperationOutcome."""
+    answers = tmp_path_factory.mktemp("answers")
+    for case in ("high", "moderate", "low"):
+        body = (ROOT / "examples" / f"{case}.json").read_bytes()
+        response = client.post(
+            "/fhir/$oms-assess", content=body, headers={"Content-Type": "application/fhir+json"}
+        )
+        assert response.status_code == 200
+        (answers / f"answer-{case}.json").write_bytes(response.content)
+    report = answers.parent / "validator-report.json"
+    completed = subprocess.run(
+        [
+            str(ROOT / "scripts" / "validate-fhir"),
+            "--output",
+            str(report),
+            str(GENERATED),
+            str(answers),
+            str(BROKEN_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert completed.returncode in (0, 1), completed.stderr[-2000:]
+    bundle = json.loads(report.read_text())
+    found: dict[str, Any] = {}
+    for entry in bundle["entry"]:
+        outcome = entry["resource"]
+        name = next(e["valueString"] for e in outcome["extension"] if e["url"] == FILE_EXT)
+        found[Path(name).name] = outcome
+    return found
+
+
+def errors(outcome: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ((issue.get("expression") or [""])[0], issue["details"]["text"])
+        for issue in outcome.get("issue", [])
+        if issue["severity"] in ("error", "fatal")
+    ]
+
+
+def test_every_generated_resource_is_valid(outcomes: dict[str, Any]) -> None:
+    names = sorted(p.name for p in GENERATED.glob("*.json"))
+    assert len(names) >= 30
+    assert {name: errors(outcomes[name]) for name in names} == dict.fromkeys(names, [])
+
+
+@pytest.mark.parametrize("case", ["high", "moderate", "low"])
+def test_the_service_answer_for_each_example_is_valid(outcomes: dict[str, Any], case: str) -> None:
+    assert errors(outcomes[f"answer-{case}.json"]) == []
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN), ids=lambda n: n.removesuffix(".json"))
+def test_each_broken_instance_fails_for_its_reason(outcomes: dict[str, Any], name: str) -> None:
+    found = errors(outcomes[name])
+    for where, message in BROKEN[name]:
+        assert any(e.startswith(where) and message in text for e, text in found), found
+
+
+def test_every_broken_fixture_is_listed() -> None:
+    assert sorted(p.name for p in BROKEN_DIR.glob("*.json")) == sorted(BROKEN)
