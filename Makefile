@@ -1,10 +1,11 @@
-# The few commands a newcomer needs. Everything runs from the project's own .venv.
+# The few commands a newcomer needs. Python runs from the project's own .venv; SUSHI from
+# profiles/node_modules; the HL7 validator from tools/validator (built by Maven on first use).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lint test serve
+.PHONY: venv serve test lint profiles profiles-check validate
 
 venv: $(STAMP)
 
@@ -14,13 +15,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+## Run the service on 127.0.0.1:8080 (no FHIR server needed to assess a posted bundle).
+serve: venv
+	$(BIN)/oms-cds serve
+
+## Everything CI checks: profiles fresh, lint, then the whole test suite.
+test: venv profiles-check lint
+	$(BIN)/pytest -p no:cacheprovider
+
 lint: venv
 	$(BIN)/ruff check service tests
 	$(BIN)/mypy --strict service
 	$(BIN)/lint-imports
 
-test: lint
-	$(BIN)/pytest
+## Rebuild profiles/fsh-generated from the FSH sources (commit the result).
+profiles:
+	scripts/build-profiles
 
-serve: venv
-	$(BIN)/oms-cds serve
+## Fail if the committed profiles/fsh-generated is not what the FSH sources build.
+profiles-check:
+	scripts/build-profiles --check
+
+## Validate the conformance resources and examples with the HL7 validator.
+validate:
+	scripts/validate-fhir profiles/fsh-generated/resources
