@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: `profiles/fsh-generated/resources` at the repository root, next to `service/`.
@@ -24,3 +25,40 @@ class Settings(BaseSettings):
     #: Address `oms-cds serve` binds to by default (`OMS_HOST`, `OMS_PORT`).
     host: str = "127.0.0.1"
     port: int = 8080
+
+    #: FHIR server read by `GET /fhir/Patient/{id}/$oms-assess` (`OMS_FHIR_BASE_URL`);
+    #: unset, that route answers 501. `OMS_FHIR_TOKEN`: bearer token sent to it, if any.
+    fhir_base_url: str | None = None
+    fhir_token: SecretStr | None = None
+    #: Seconds: connect and read timeouts per request, and the bound on one whole
+    #: operation against the server, retries and paging included.
+    fhir_connect_timeout: float = 3.0
+    fhir_read_timeout: float = 10.0
+    fhir_deadline: float = 20.0
+    #: Retries of reads after connection errors, 429 and 503; longest Retry-After honoured.
+    fhir_max_retries: int = 2
+    fhir_retry_after_cap: float = 5.0
+    #: Caps on one search: pages followed, entries, bytes.
+    fhir_max_pages: int = 20
+    fhir_max_entries: int = 5_000
+    fhir_max_bytes: int = 32 * 1024 * 1024
+
+    # CDS Hooks (docs/CDS_HOOKS.md). `OMS_CDS_CLIENTS_FILE`: JSON list of trusted clients,
+    # each {"iss", "jwks" or "jwks_url", "fhir_servers": [URL prefixes]}; without it every
+    # CDS call is refused (401) unless `OMS_CDS_INSECURE_DEV=1` (local demos only).
+    cds_clients_file: Path | None = None
+    cds_insecure_dev: bool = False
+    #: FHIR servers the service may call back in insecure dev mode (`OMS_CDS_DEV_FHIR_SERVERS`).
+    cds_dev_fhir_servers: list[str] = []
+    #: The service's public URL, e.g. `https://cds.example.org`; JWT `aud` must be under it.
+    public_base_url: str | None = None
+    #: Browser origins allowed on /cds-services (`OMS_CDS_CORS_ORIGINS='["https://..."]'`).
+    cds_cors_origins: list[str] = []
+    #: SQLite file the feedback endpoint writes to (`OMS_CDS_FEEDBACK_DB`).
+    cds_feedback_db: Path = Path("var/feedback.sqlite3")
+    #: FHIR-server fallback: per-request timeout and the most search pages followed.
+    cds_fhir_timeout_seconds: float = 3.0
+    cds_fhir_max_pages: int = 10
+    #: Clock skew tolerated on JWT `exp`/`iat`, and the longest JWT lifetime accepted.
+    cds_jwt_leeway_seconds: int = 60
+    cds_jwt_max_lifetime_seconds: int = 3600

@@ -1,0 +1,1 @@
+"""Clients of other systems: each turns transport failures into the service's OmsErrors."""

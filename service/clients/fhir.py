@@ -1,0 +1,399 @@
+"""An async client for one FHIR R4 server: reads, paged searches and transactions.
+
+Built per server (base URL + optional bearer token), so the FHIR-server route and the
+CDS Hooks `fhirServer` fallback share it. Every failure becomes an OmsError whose
+message is safe to show anyone: it names the resource type and the HTTP status, never
+a URL (URLs carry patient ids), a token or a response body.
+
+Decisions a caller may want to know:
+
+* Reads and searches are retried (connection errors, 429, 503) with exponential
+  backoff; `Retry-After` is honoured when it is no longer than `retry_after_cap`,
+  otherwise the client gives up at once rather than wait less than the server asked.
+  Nothing waits past the operation's `deadline`.
+* A transaction is retried only when the caller says it is idempotent (every entry a
+  conditional create), and then only on errors that mean "not processed".
+* Paging follows `link[relation=next].url` verbatim, resolving a relative link against
+  the base URL; a link to another origin is refused, so the token never leaves the
+  server it was issued for. A repeated link, more than `max_pages` pages, more than
+  `max_entries` entries or more than `max_bytes` bytes is an UpstreamError: evidence
+  cut short silently could change a clinical answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import httpx
+import orjson
+
+from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
+from service.settings import Settings
+
+Json = dict[str, Any]
+Params = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+FHIR_JSON: Final = "application/fhir+json"
+#: Statuses after which an idempotent request may be sent again.
+RETRY_STATUSES: Final = frozenset({429, 503})
+
+
+@dataclass(frozen=True, slots=True)
+class FhirClientLimits:
+    """Timeouts (seconds), retry policy and paging caps; defaults suit an EHR at hand."""
+
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    #: Bound on one public call, retries, back-off and every page included.
+    deadline: float = 20.0
+    max_retries: int = 2
+    backoff_base: float = 0.25
+    retry_after_cap: float = 5.0
+    max_pages: int = 20
+    max_entries: int = 5_000
+    max_bytes: int = 32 * 1024 * 1024
+
+
+def limits_from(settings: Settings) -> FhirClientLimits:
+    """The limits configured by `OMS_FHIR_*` settings (also right for CDS Hooks servers)."""
+    return FhirClientLimits(
+        connect_timeout=settings.fhir_connect_timeout,
+        read_timeout=settings.fhir_read_timeout,
+        deadline=settings.fhir_deadline,
+        max_retries=settings.fhir_max_retries,
+        retry_after_cap=settings.fhir_retry_after_cap,
+        max_pages=settings.fhir_max_pages,
+        max_entries=settings.fhir_max_entries,
+        max_bytes=settings.fhir_max_bytes,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A transaction-response or 201 `Location`, read by path segments (ids are opaque)."""
+
+    resource_type: str
+    id: str
+    version: str | None
+
+
+def parse_location(location: str) -> Location | None:
+    """`[base/]Type/id[/_history/vid]`, absolute (sekmet) or relative (HAPI); None otherwise."""
+    path = urlsplit(location).path if "://" in location else location.split("?", 1)[0]
+    parts = [p for p in path.split("/") if p]
+    version = None
+    if len(parts) >= 4 and parts[-2] == "_history":
+        version = parts[-1]
+        parts = parts[:-2]
+    if len(parts) < 2 or not parts[-2][:1].isupper():
+        return None
+    return Location(parts[-2], parts[-1], version)
+
+
+class FhirClient:
+    """One FHIR server. Use `async with`, or call `aclose()` when done.
+
+    `transport` replaces the network (respx or `httpx.MockTransport` in tests); `sleep`
+    and `clock` replace the back-off wait and the deadline clock.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        limits: FhirClientLimits | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.limits = limits or FhirClientLimits()
+        self._origin = _origin(self.base_url)
+        self._sleep = sleep
+        self._clock = clock
+        headers = {"Accept": FHIR_JSON, "User-Agent": "oms-cds"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(
+                self.limits.read_timeout,
+                connect=self.limits.connect_timeout,
+                pool=self.limits.connect_timeout,
+            ),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> FhirClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def read(self, resource_type: str, resource_id: str) -> Json:
+        """`GET [base]/Type/id`; 404 and 410 (deleted) raise NotFound."""
+        budget = _Budget(self._clock, self.limits)
+        url = urljoin(self.base_url, f"{resource_type}/{resource_id}")
+        body = await self._send("GET", url, what=resource_type, budget=budget, retry=True)
+        resource = _json_object(body, resource_type)
+        if resource.get("resourceType") != resource_type:
+            raise UpstreamError(
+                f"The FHIR server answered a {resource_type} read with another type"
+            )
+        return resource
+
+    async def search(self, resource_type: str, params: Params) -> list[Json]:
+        """Every match of `GET [base]/Type?params`, all pages; `_include`d ones too.
+
+        OperationOutcome entries (`search.mode = outcome`) are dropped.
+        """
+        return [
+            entry["resource"]
+            for page in await self.search_pages(resource_type, params)
+            for entry in page.get("entry") or []
+            if isinstance(entry, dict)
+            and isinstance(entry.get("resource"), dict)
+            and (entry.get("search") or {}).get("mode") != "outcome"
+        ]
+
+    async def search_pages(self, resource_type: str, params: Params) -> list[Json]:
+        """The searchset Bundles of a search, in order, following `next` links."""
+        budget = _Budget(self._clock, self.limits)
+        pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
+        query = urlencode(pairs, safe="|,:/")
+        url = urljoin(self.base_url, resource_type) + (f"?{query}" if query else "")
+        seen: set[str] = set()
+        pages: list[Json] = []
+        entries = 0
+        while True:
+            seen.add(url)
+            body = await self._send("GET", url, what=resource_type, budget=budget, retry=True)
+            page = _json_object(body, resource_type)
+            if page.get("resourceType") != "Bundle":
+                raise UpstreamError(
+                    f"The FHIR server answered a {resource_type} search with no Bundle"
+                )
+            pages.append(page)
+            entries += len(page.get("entry") or [])
+            if entries > self.limits.max_entries:
+                raise UpstreamError(
+                    f"The {resource_type} search returned more than "
+                    f"{self.limits.max_entries} entries",
+                    code="too-costly",
+                )
+            following = _next_link(page)
+            if following is None:
+                return pages
+            url = urljoin(self.base_url, following)
+            if _origin(url) != self._origin:
+                raise UpstreamError(
+                    f"The {resource_type} search links to another server; not followed"
+                )
+            if url in seen:
+                raise UpstreamError(f"The {resource_type} search pages loop back on themselves")
+            if len(pages) >= self.limits.max_pages:
+                raise UpstreamError(
+                    f"The {resource_type} search has more than {self.limits.max_pages} pages",
+                    code="too-costly",
+                )
+
+    async def transaction(self, bundle: Json, *, idempotent: bool = False) -> Json:
+        """POST a transaction (or batch) Bundle to the base; the response Bundle.
+
+        `idempotent=True` (every entry a conditional create) allows retries.
+        """
+        budget = _Budget(self._clock, self.limits)
+        body = await self._send(
+            "POST",
+            self.base_url,
+            what="transaction",
+            budget=budget,
+            retry=idempotent,
+            content=orjson.dumps(bundle),
+        )
+        response = _json_object(body, "transaction")
+        if response.get("resourceType") != "Bundle":
+            raise UpstreamError("The FHIR server answered the transaction with no Bundle")
+        return response
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        budget: _Budget,
+        retry: bool,
+        content: bytes | None = None,
+    ) -> bytes:
+        attempt = 0
+        while True:
+            try:
+                return await budget.run(self._once(method, url, what, budget, content), what)
+            except _Retryable as exc:
+                wait = self._wait(exc.retry_after, attempt)
+                if not retry or attempt >= self.limits.max_retries or wait is None:
+                    raise exc.error from None
+                if not budget.allows(wait):
+                    raise exc.error from None
+                attempt += 1
+                await self._sleep(wait)
+
+    def _wait(self, retry_after: float | None, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up now."""
+        if retry_after is None:
+            return self.limits.backoff_base * 2.0**attempt
+        if retry_after > self.limits.retry_after_cap:
+            return None
+        return retry_after
+
+    async def _once(
+        self, method: str, url: str, what: str, budget: _Budget, content: bytes | None
+    ) -> bytes:
+        headers = {"Content-Type": FHIR_JSON} if content is not None else None
+        try:
+            async with self._http.stream(method, url, content=content, headers=headers) as response:
+                status = response.status_code
+                if status in RETRY_STATUSES:
+                    raise _Retryable(
+                        UpstreamError(f"The FHIR server is unavailable for {what} ({status})"),
+                        _retry_after(response.headers.get("retry-after")),
+                    )
+                if status >= 400:
+                    raise _status_error(status, what)
+                if not 200 <= status < 300:
+                    raise UpstreamError(f"The FHIR server answered {what} with status {status}")
+                return await budget.read(response, what)
+        except httpx.TimeoutException:
+            raise _Retryable(
+                UpstreamTimeout(f"The FHIR server did not answer {what} in time"), None
+            ) from None
+        except httpx.TransportError:
+            raise _Retryable(
+                UpstreamError(f"The FHIR server could not be reached for {what}"), None
+            ) from None
+
+
+class _Budget:
+    """The deadline and byte allowance shared by every request of one public call."""
+
+    def __init__(self, clock: Callable[[], float], limits: FhirClientLimits) -> None:
+        self._clock = clock
+        self._end = clock() + limits.deadline
+        self._deadline = limits.deadline
+        self._bytes_left = limits.max_bytes
+        self._max_bytes = limits.max_bytes
+
+    def allows(self, wait: float) -> bool:
+        return self._clock() + wait < self._end
+
+    async def run(self, call: Awaitable[bytes], what: str) -> bytes:
+        remaining = self._end - self._clock()
+        try:
+            async with asyncio.timeout(max(remaining, 0.0)):
+                return await call
+        except TimeoutError:
+            raise UpstreamTimeout(
+                f"The FHIR server did not answer {what} within {self._deadline:g} s"
+            ) from None
+
+    async def read(self, response: httpx.Response, what: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._bytes_left:
+            raise self._too_large(what)
+        chunks: list[bytes] = []
+        async for chunk in response.aiter_bytes():
+            self._bytes_left -= len(chunk)
+            if self._bytes_left < 0:
+                raise self._too_large(what)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, what: str) -> UpstreamError:
+        return UpstreamError(
+            f"The FHIR server's answer to {what} exceeds {self._max_bytes} bytes",
+            code="too-costly",
+        )
+
+
+class _Retryable(Exception):
+    """A failure after which the request may be sent again; never leaves the client."""
+
+    def __init__(self, error: OmsError, retry_after: float | None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _status_error(status: int, what: str) -> OmsError:
+    if status in (404, 410):
+        return NotFound(f"{what} not found on the FHIR server")
+    if status in (401, 403):
+        return UpstreamError(
+            f"The FHIR server refused access to {what} ({status})", code="security"
+        )
+    if status == 412:
+        return UpstreamError(f"The FHIR server rejected {what}: precondition failed (412)")
+    if status < 500:
+        return UpstreamError(f"The FHIR server rejected {what} ({status})")
+    return UpstreamError(f"The FHIR server failed on {what} ({status})")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from `Retry-After` (delta-seconds or an HTTP date); None if absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _json_object(body: bytes, what: str) -> Json:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise UpstreamError(f"The FHIR server's answer to {what} is not JSON") from None
+    if not isinstance(document, dict):
+        raise UpstreamError(f"The FHIR server's answer to {what} is not a resource")
+    return document
+
+
+def _next_link(bundle: Json) -> str | None:
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            url = link.get("url")
+            if isinstance(url, str) and url.strip():
+                return url.strip()
+    return None
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port

@@ -1,0 +1,353 @@
+"""The FHIR client against faults a real server will not produce on demand (respx)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from service.clients.fhir import FhirClient, FhirClientLimits, Location, parse_location
+from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
+
+BASE = "https://ehr.example/fhir"
+Json = dict[str, Any]
+
+
+class FakeTime:
+    """A clock that only moves when the client sleeps; records every wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def run(
+    router: respx.MockRouter,
+    call: Callable[[FhirClient], Awaitable[Any]],
+    *,
+    limits: FhirClientLimits | None = None,
+    time: FakeTime | None = None,
+    token: str | None = None,
+) -> Any:
+    time = time or FakeTime()
+
+    async def go() -> Any:
+        async with FhirClient(
+            BASE,
+            token=token,
+            limits=limits,
+            transport=httpx.MockTransport(router.handler),
+            sleep=time.sleep,
+            clock=time.clock,
+        ) as client:
+            return await call(client)
+
+    return asyncio.run(go())
+
+
+def searchset(*ids: str, next_url: str | None = None) -> Json:
+    bundle: Json = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": {"resourceType": "Observation", "id": i}, "search": {"mode": "match"}}
+            for i in ids
+        ],
+    }
+    if next_url:
+        bundle["link"] = [{"relation": "next", "url": next_url}]
+    return bundle
+
+
+def patient(resource_id: str = "p1") -> Json:
+    return {"resourceType": "Patient", "id": resource_id}
+
+
+def read_patient(client: FhirClient) -> Awaitable[Json]:
+    return client.read("Patient", "p1")
+
+
+def assert_safe(error: OmsError) -> None:
+    """No URL, no id, no body in what a caller would see."""
+    assert "http" not in error.message
+    assert "p1" not in error.message
+    assert "secret" not in error.message
+
+
+def test_read_sends_fhir_accept_and_bearer_token() -> None:
+    router = respx.MockRouter(assert_all_called=True)
+    route = router.get(f"{BASE}/Patient/p1").respond(200, json=patient())
+
+    assert run(router, read_patient, token="tok-123") == patient()
+    request = route.calls.last.request
+    assert request.headers["accept"] == "application/fhir+json"
+    assert request.headers["authorization"] == "Bearer tok-123"
+
+
+def test_no_token_sends_no_authorization() -> None:
+    router = respx.MockRouter()
+    route = router.get(f"{BASE}/Patient/p1").respond(200, json=patient())
+
+    run(router, read_patient)
+    assert "authorization" not in route.calls.last.request.headers
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        pytest.param(404, NotFound, id="unknown-patient-404"),
+        pytest.param(410, NotFound, id="deleted-patient-410"),
+        pytest.param(401, UpstreamError, id="token-refused-401"),
+        pytest.param(400, UpstreamError, id="bad-request-400"),
+        pytest.param(500, UpstreamError, id="server-error-500"),
+    ],
+)
+def test_error_statuses_map_to_oms_errors_without_retrying(
+    status: int, error: type[OmsError]
+) -> None:
+    router = respx.MockRouter()
+    route = router.get(f"{BASE}/Patient/p1").respond(
+        status, json={"resourceType": "OperationOutcome", "issue": [{"diagnostics": "secret"}]}
+    )
+
+    with pytest.raises(error) as caught:
+        run(router, read_patient)
+    assert route.call_count == 1
+    assert caught.value.status == (404 if error is NotFound else 502)
+    assert_safe(caught.value)
+
+
+def test_read_timeout_retries_then_gives_504() -> None:
+    router = respx.MockRouter()
+    route = router.get(f"{BASE}/Patient/p1").mock(side_effect=httpx.ReadTimeout("slow"))
+    time = FakeTime()
+
+    with pytest.raises(UpstreamTimeout) as caught:
+        run(router, read_patient, time=time, limits=FhirClientLimits(max_retries=2))
+    assert route.call_count == 3
+    assert time.waits == [0.25, 0.5]
+    assert caught.value.status == 504
+    assert_safe(caught.value)
+
+
+def test_connection_refused_then_success_is_retried() -> None:
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Patient/p1").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=patient())]
+    )
+
+    assert run(router, read_patient) == patient()
+
+
+def test_connection_refused_every_time_is_502() -> None:
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Patient/p1").mock(side_effect=httpx.ConnectError("refused"))
+
+    with pytest.raises(UpstreamError) as caught:
+        run(router, read_patient)
+    assert caught.value.status == 502
+    assert_safe(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected_wait"),
+    [
+        pytest.param("2", 2.0, id="delta-seconds"),
+        pytest.param(None, 0.25, id="no-header-uses-backoff"),
+        pytest.param("soon", 0.25, id="unreadable-header-uses-backoff"),
+    ],
+)
+def test_429_honours_retry_after(retry_after: str | None, expected_wait: float) -> None:
+    router = respx.MockRouter()
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    router.get(f"{BASE}/Patient/p1").mock(
+        side_effect=[httpx.Response(429, headers=headers), httpx.Response(200, json=patient())]
+    )
+    time = FakeTime()
+
+    assert run(router, read_patient, time=time) == patient()
+    assert time.waits == [expected_wait]
+
+
+def test_503_with_retry_after_beyond_the_cap_gives_up_at_once() -> None:
+    router = respx.MockRouter()
+    route = router.get(f"{BASE}/Patient/p1").respond(503, headers={"Retry-After": "120"})
+    time = FakeTime()
+
+    with pytest.raises(UpstreamError) as caught:
+        run(router, read_patient, time=time, limits=FhirClientLimits(retry_after_cap=5))
+    assert route.call_count == 1
+    assert time.waits == []
+    assert caught.value.status == 502
+
+
+def test_retries_stop_at_the_deadline() -> None:
+    router = respx.MockRouter()
+    route = router.get(f"{BASE}/Patient/p1").respond(503, headers={"Retry-After": "4"})
+    time = FakeTime()
+
+    with pytest.raises(UpstreamError):
+        run(router, read_patient, time=time, limits=FhirClientLimits(deadline=6, max_retries=5))
+    assert route.call_count == 2
+    assert time.waits == [4.0]
+
+
+def test_a_transaction_is_not_retried_unless_idempotent() -> None:
+    router = respx.MockRouter()
+    route = router.post(f"{BASE}/").mock(side_effect=httpx.ConnectError("refused"))
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": []}
+
+    with pytest.raises(UpstreamError):
+        run(router, lambda c: c.transaction(bundle))
+    assert route.call_count == 1
+
+    with pytest.raises(UpstreamError):
+        run(router, lambda c: c.transaction(bundle, idempotent=True))
+    assert route.call_count == 1 + 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"resourceType": "Patient", "id": ', id="truncated-json"),
+        pytest.param(b"<html>proxy error</html>", id="html-page"),
+        pytest.param(b"[1, 2]", id="json-array"),
+        pytest.param(b'{"resourceType": "Observation", "id": "p1"}', id="wrong-resource-type"),
+    ],
+)
+def test_unusable_bodies_are_502(body: bytes) -> None:
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Patient/p1").respond(200, content=body)
+
+    with pytest.raises(UpstreamError) as caught:
+        run(router, read_patient)
+    assert caught.value.status == 502
+    assert_safe(caught.value)
+
+
+def test_search_follows_next_links_verbatim() -> None:
+    router = respx.MockRouter()
+    first = router.get(f"{BASE}/Observation", params={"patient": "p1", "_count": "2"}).respond(
+        200, json=searchset("o1", "o2", next_url=f"{BASE}?_getpages=abc&_getpagesoffset=2")
+    )
+    second = router.get(f"{BASE}", params={"_getpages": "abc"}).respond(200, json=searchset("o3"))
+
+    found = run(router, lambda c: c.search("Observation", {"patient": "p1", "_count": "2"}))
+    assert [r["id"] for r in found] == ["o1", "o2", "o3"]
+    assert first.call_count == 1
+    assert str(second.calls.last.request.url) == f"{BASE}?_getpages=abc&_getpagesoffset=2"
+
+
+def test_search_drops_outcome_entries() -> None:
+    router = respx.MockRouter()
+    page = searchset("o1")
+    page["entry"].append(
+        {"resource": {"resourceType": "OperationOutcome"}, "search": {"mode": "outcome"}}
+    )
+    router.get(f"{BASE}/Observation").respond(200, json=page)
+
+    found = run(router, lambda c: c.search("Observation", {}))
+    assert [r["resourceType"] for r in found] == ["Observation"]
+
+
+def test_a_next_link_that_loops_is_502() -> None:
+    router = respx.MockRouter()
+    loop = f"{BASE}/Observation?page=1"
+    router.get(f"{BASE}/Observation").respond(200, json=searchset("o1", next_url=loop))
+
+    with pytest.raises(UpstreamError, match="loop") as caught:
+        run(router, lambda c: c.search("Observation", {"page": "1"}))
+    assert caught.value.status == 502
+
+
+def test_pages_beyond_the_cap_are_502() -> None:
+    router = respx.MockRouter()
+    counter = iter(range(100))
+    router.get(f"{BASE}/Observation").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=searchset("o", next_url=f"{BASE}/Observation?page={next(counter)}")
+        )
+    )
+
+    with pytest.raises(UpstreamError, match="more than 3 pages") as caught:
+        run(router, lambda c: c.search("Observation", {}), limits=FhirClientLimits(max_pages=3))
+    assert caught.value.code == "too-costly"
+
+
+def test_a_next_link_to_another_server_is_not_followed() -> None:
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Observation").respond(
+        200, json=searchset("o1", next_url="https://elsewhere.example/fhir?page=2")
+    )
+    elsewhere = router.get("https://elsewhere.example/fhir").respond(200, json=searchset())
+
+    with pytest.raises(UpstreamError, match="another server"):
+        run(router, lambda c: c.search("Observation", {}), token="secret")
+    assert elsewhere.call_count == 0
+
+
+def test_an_enormous_page_is_cut_off() -> None:
+    router = respx.MockRouter()
+
+    async def endless() -> Any:
+        chunk = b" " * 65536
+        for _ in range(10_000):
+            yield chunk
+
+    router.get(f"{BASE}/Observation").mock(
+        side_effect=lambda request: httpx.Response(200, content=endless())
+    )
+
+    with pytest.raises(UpstreamError, match="exceeds 1000000 bytes") as caught:
+        run(router, lambda c: c.search("Observation", {}), limits=FhirClientLimits(max_bytes=10**6))
+    assert caught.value.code == "too-costly"
+
+
+def test_a_declared_oversized_page_is_refused_before_reading() -> None:
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Observation").respond(
+        200, content=b"{}" + b" " * 2000, headers={"Content-Length": "2002"}
+    )
+
+    with pytest.raises(UpstreamError, match="exceeds 1000 bytes"):
+        run(router, lambda c: c.search("Observation", {}), limits=FhirClientLimits(max_bytes=1000))
+
+
+def test_too_many_entries_is_502() -> None:
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Observation").respond(200, json=searchset(*[f"o{i}" for i in range(11)]))
+
+    with pytest.raises(UpstreamError, match="more than 10 entries"):
+        run(
+            router,
+            lambda c: c.search("Observation", {}),
+            limits=FhirClientLimits(max_entries=10),
+        )
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        pytest.param(
+            "http://127.0.0.1:8091/fhir/RiskAssessment/abc-1/_history/1",
+            Location("RiskAssessment", "abc-1", "1"),
+            id="absolute-sekmet",
+        ),
+        pytest.param("CarePlan/123/_history/2", Location("CarePlan", "123", "2"), id="hapi"),
+        pytest.param("Provenance/9", Location("Provenance", "9", None), id="no-version"),
+        pytest.param("nonsense", None, id="not-a-location"),
+    ],
+)
+def test_parse_location(location: str, expected: Location | None) -> None:
+    assert parse_location(location) == expected
