@@ -146,11 +146,7 @@ def ingest(body: bytes, terminology: Terminology) -> IngestResult:
             (conditions if resource_type == "Condition" else observations).append(kept)
 
     if patient is None:
-        raise UnprocessablePayload(
-            "No patient can be identified: no Patient resource and no subject reference",
-            code="required",
-            expression=[root],
-        )
+        patient = _patient_of_other_evidence(usable, index, root)
     return IngestResult(patient, tuple(conditions), tuple(observations), len(entries))
 
 
@@ -339,6 +335,42 @@ def _reference_index(
         if isinstance(resource_id, str):
             index[f"{resource_type}/{resource_id}"] = (resource_type, key)
     return index
+
+
+def _patient_of_other_evidence(
+    usable: Sequence[tuple[int, str, str | None, Json]],
+    index: Mapping[str, tuple[str, str | None]],
+    root: str,
+) -> str:
+    """The one patient named by the subjects of Conditions/Observations that gave no evidence.
+
+    Only consulted when neither a Patient nor any kept resource names the patient, so a
+    bundle of unrelated results about one patient is assessed (all criteria unknown)
+    rather than refused. These resources are not validated: a subject that cannot be
+    read is skipped, not an error.
+    """
+    keys: dict[str, str] = {}
+    for _, path, _, resource in usable:
+        if resource.get("resourceType") not in ("Condition", "Observation"):
+            continue
+        try:
+            key = _subject_key(resource.get("subject"), index, f"{path}.subject")
+        except UnprocessablePayload:
+            continue
+        if key is not None:
+            keys.setdefault(key, f"{path}.subject")
+    if len(keys) > 1:
+        raise UnprocessablePayload(
+            "The request concerns more than one patient (a subject differs)",
+            expression=[list(keys.values())[1]],
+        )
+    if not keys:
+        raise UnprocessablePayload(
+            "No patient can be identified: no Patient resource and no subject reference",
+            code="required",
+            expression=[root],
+        )
+    return next(iter(keys))
 
 
 def _patient_key(patient: Json, full_url: str | None) -> str | None:

@@ -493,6 +493,33 @@ def test_no_identifiable_patient_is_422(terminology: Terminology, document: Json
     assert_error(error, UnprocessablePayload, 422, "required", ["Bundle"])
 
 
+BODY_WEIGHT = ("http://loinc.org", "29463-7")
+
+
+def test_unrelated_results_about_one_patient_identify_that_patient(
+    terminology: Terminology,
+) -> None:
+    document = bundle(
+        observation(BODY_WEIGHT, id="w1", subject="Patient/p9"),
+        observation(BODY_WEIGHT, id="w2", subject="Patient/p9"),
+    )
+    result = ingest(body(document), terminology)
+    assert result.patient == "Patient/p9"
+    assert result.conditions == ()
+    assert result.observations == ()
+
+
+def test_unrelated_results_about_two_patients_are_422(terminology: Terminology) -> None:
+    document = bundle(
+        observation(BODY_WEIGHT, id="w1", subject="Patient/p9"),
+        observation(BODY_WEIGHT, id="w2", subject="Patient/p10"),
+    )
+    error = fails(document, terminology)
+    assert_error(
+        error, UnprocessablePayload, 422, "processing", ["Bundle.entry[1].resource.subject"]
+    )
+
+
 # --- real data ------------------------------------------------------------------------------
 
 
