@@ -24,12 +24,12 @@ from tests.builders import (
     observation,
     patient,
 )
+from tests.corpus import CORPUS
 
 Json = dict[str, Any]
 NB = (SCT, "432328008")
 OPSOCLONUS = (HPO, "HP:0010543")
 MYOCLONUS = (SCT, "17450006")
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "fhir-corpus"
 #: A value that must never come back in an error message.
 SECRET = "Jane-Roe-1962"
 
@@ -543,12 +543,8 @@ def body_of(path: Path) -> Json:
     return data
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared FHIR corpus not present")
 @pytest.mark.parametrize(
-    "name",
-    sorted(p.name for p in (CORPUS / "synthea" / "fhir-data-pipes").glob("*_*.json"))
-    if CORPUS.is_dir()
-    else [],
+    "name", sorted(p.name for p in (CORPUS / "synthea" / "fhir-data-pipes").glob("*_*.json"))
 )
 def test_synthea_patient_bundles_ingest(terminology: Terminology, name: str) -> None:
     """A real transaction Bundle, plus one criterion Condition pointing at its urn:uuid Patient."""

@@ -13,7 +13,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "fhir-corpus"
+from tests.corpus import CORPUS
+
 FILES = sorted(p for p in CORPUS.rglob("*.json") if p.name != "MANIFEST.json")
 
 # Bundles the service refuses, and the reason (every non-Bundle file gets 422 too:
