@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from html import escape
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -29,6 +30,11 @@ def build_provenance(targets: Iterable[str], evidence: Iterable[str], now: str) 
     entities = [{"role": "source", "what": reference_to(ref)} for ref in dict.fromkeys(evidence)]
     return {
         "resourceType": "Provenance",
+        "text": {
+            "status": "generated",
+            "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>Produced by oms-cds '
+            f"{escape(service_version())} from {len(entities)} input resource(s).</p></div>",
+        },
         "contained": [
             {
                 "resourceType": "Device",
