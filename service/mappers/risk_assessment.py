@@ -6,6 +6,7 @@ profile's patterns, the criterion and risk displays from their CodeSystem and Va
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -46,14 +47,14 @@ def build_risk_assessment(
         },
         "extension": [_criterion_extension(result, terminology) for result in assessment.results],
         "status": "preliminary" if assessment.preliminary else "final",
-        "method": vocabulary.method,
+        "method": deepcopy(vocabulary.method),
         "subject": {"reference": patient},
         "occurrenceDateTime": now,
         **({"basis": [reference_to(ref) for ref in assessment.basis]} if assessment.basis else {}),
         "prediction": [
             {
-                "outcome": vocabulary.outcome,
-                "qualitativeRisk": {"coding": [vocabulary.risk[assessment.risk]]},
+                "outcome": deepcopy(vocabulary.outcome),
+                "qualitativeRisk": {"coding": [dict(vocabulary.risk[assessment.risk])]},
                 "rationale": rationale,
             }
         ],
@@ -62,7 +63,11 @@ def build_risk_assessment(
 
 @dataclass(frozen=True)
 class _Vocabulary:
-    """The codings every RiskAssessment carries, read from profiles/ once."""
+    """The codings every RiskAssessment carries, read from profiles/ once.
+
+    Shared by every request: builders hand out copies, so a caller that edits its
+    RiskAssessment (write-back adds identifiers) cannot change the next one.
+    """
 
     method: Json
     outcome: Json
