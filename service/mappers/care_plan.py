@@ -9,6 +9,7 @@ text a patient gets is therefore decided in `profiles/`, not here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from functools import cache
 from html import escape
 from typing import Any
@@ -50,7 +51,7 @@ def build_care_plan(
     activities = [
         {
             "detail": {
-                "code": action["code"][0],
+                "code": deepcopy(action["code"][0]),
                 "status": "not-started",
                 "description": _description(action, context),
             }

@@ -131,3 +131,9 @@ def test_actions_come_from_the_plan_definition_not_from_code(terminology: Termin
 
     assert len(care_plan["activity"]) == 14
     assert care_plan["activity"][0]["detail"]["description"] == "Changed in the PlanDefinition."
+
+
+def test_care_plans_do_not_share_the_plan_definitions_codes(terminology: Terminology) -> None:
+    ra = risk_assessment(terminology, **dict.fromkeys(CRITERIA, "met"))
+    plan(terminology, CHECKLIST, ra)["activity"][0]["detail"]["code"]["coding"][0]["code"] = "x"
+    assert codes(plan(terminology, CHECKLIST, ra))[0] == "mitigate-trigger"
