@@ -1,0 +1,1 @@
+"""CDS Hooks: the oms-screening service definition, its request, prefetch and cards."""

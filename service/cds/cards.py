@@ -1,0 +1,170 @@
+"""An assessment as CDS Hooks cards: one card for high or moderate risk, none for low.
+
+High: indicator `warning`, one suggestion creating the RiskAssessment and the therapy
+checklist CarePlan. Moderate: indicator `info`, the card names the missing work-up and
+its suggestion creates the RiskAssessment and the work-up CarePlan (the plan cites the
+assessment, so both go together). Each suggested resource gets a fresh `id`, and the
+CarePlan cites the RiskAssessment as `RiskAssessment/<id>`: a suggestion's actions
+carry no fullUrl, so a `urn:uuid:` reference could not be resolved by the client.
+No value in a card is null or empty (CDS Hooks 2.0 forbids both).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any, Final
+
+from service.domain.criteria import CriterionResult, CriterionStatus, RiskLevel
+from service.engine import AssessmentResult
+from service.terminology import CANONICAL_BASE, Terminology
+
+Json = dict[str, Any]
+
+SOURCE_LABEL: Final = "oms-cds"
+OVERRIDE_SYSTEM: Final = f"{CANONICAL_BASE}/CodeSystem/oms-cds-override-reason"
+#: Why a clinician may dismiss the card; sent back in feedback as `overrideReason.reason`.
+OVERRIDE_REASONS: Final = (
+    ("already-managed", "OMS already diagnosed or being managed"),
+    ("record-inaccurate", "Data in the record are inaccurate or out of date"),
+    ("not-relevant-now", "Not relevant for this patient now"),
+)
+_STATUS_WORDS: Final = {
+    CriterionStatus.MET: "met",
+    CriterionStatus.NOT_MET: "not met",
+    CriterionStatus.UNKNOWN: "unknown",
+}
+_MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]<>|#~!&])")
+
+
+def cards_for(
+    result: AssessmentResult,
+    terminology: Terminology,
+    *,
+    new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> list[Json]:
+    """The cards for one assessment: [] for low risk."""
+    risk = result.assessment.risk
+    if risk is RiskLevel.LOW or result.care_plan is None:
+        return []
+    risk_assessment, care_plan = _suggested_resources(result, new_uuid)
+    criteria_table = _criteria_markdown(result, terminology)
+    total = len(result.assessment.results)
+    met = result.assessment.met_count
+    if risk is RiskLevel.HIGH:
+        summary = f"Meets OMS diagnostic criteria ({met} of {total})"
+        indicator = "warning"
+        detail = (
+            f"**{met} of {total} OMS diagnostic criteria are met** "
+            f"(Genoa 2004 consensus: 3 of 4 needed).\n\n{criteria_table}\n\n"
+            f"The suggestion records this assessment and proposes the "
+            f"*{_escape(str(care_plan['title']))}* "
+            f"({len(care_plan['activity'])} items) as a draft care plan."
+        )
+        label = "Record the OMS assessment and propose the therapy checklist"
+        plan_action = "Propose the OMS therapy checklist as a draft CarePlan"
+    else:
+        summary = f"OMS cannot be ruled out ({met} of {total} criteria met): work-up needed"
+        indicator = "info"
+        detail = (
+            f"**{met} of {total} OMS diagnostic criteria are met** and at least one other "
+            f"is unknown (3 of 4 are needed).\n\n{criteria_table}\n\n"
+            f"**Missing work-up**\n\n{_activities_markdown(care_plan)}"
+        )
+        label = "Record the OMS assessment and propose the diagnostic work-up"
+        plan_action = "Propose the OMS diagnostic work-up as a draft CarePlan"
+    if result.assessment.preliminary:
+        detail += (
+            "\n\nSome counted evidence is unconfirmed or preliminary, so the "
+            "assessment is marked preliminary."
+        )
+    card: Json = {
+        "uuid": new_uuid(),
+        "summary": summary,
+        "indicator": indicator,
+        "detail": detail,
+        "source": _source(result.risk_assessment),
+        "suggestions": [
+            {
+                "label": label,
+                "uuid": new_uuid(),
+                "isRecommended": True,
+                "actions": [
+                    {
+                        "type": "create",
+                        "description": "Record the OMS risk assessment",
+                        "resource": risk_assessment,
+                    },
+                    {"type": "create", "description": plan_action, "resource": care_plan},
+                ],
+            }
+        ],
+        "selectionBehavior": "at-most-one",
+        "overrideReasons": [
+            {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
+            for code, display in OVERRIDE_REASONS
+        ],
+    }
+    return [card]
+
+
+def _suggested_resources(
+    result: AssessmentResult, new_uuid: Callable[[], str]
+) -> tuple[Json, Json]:
+    assert result.care_plan is not None
+    risk_assessment = {**copy.deepcopy(result.risk_assessment), "id": new_uuid()}
+    care_plan = copy.deepcopy(result.care_plan)
+    care_plan["id"] = new_uuid()
+    care_plan["supportingInfo"] = [{"reference": f"RiskAssessment/{risk_assessment['id']}"}]
+    return _ordered(risk_assessment), _ordered(care_plan)
+
+
+def _ordered(resource: Json) -> Json:
+    """`resourceType` and `id` first, as FHIR JSON is usually written."""
+    head = {"resourceType": resource["resourceType"], "id": resource["id"]}
+    return {**head, **{k: v for k, v in resource.items() if k not in head}}
+
+
+def _source(risk_assessment: Json) -> Json:
+    source: Json = {"label": SOURCE_LABEL}
+    codings = risk_assessment["prediction"][0]["outcome"].get("coding") or []
+    if codings and codings[0].get("system") and codings[0].get("code"):
+        source["topic"] = {
+            k: codings[0][k] for k in ("system", "code", "display") if codings[0].get(k)
+        }
+    return source
+
+
+def _criteria_markdown(result: AssessmentResult, terminology: Terminology) -> str:
+    rows = ["| Criterion | Status | Evidence |", "| --- | --- | --- |"]
+    rows.extend(
+        f"| {_escape(terminology.criterion_displays[item.criterion])} "
+        f"| {_STATUS_WORDS[item.status]} | {_evidence(item)} |"
+        for item in result.assessment.results
+    )
+    return "\n".join(rows)
+
+
+def _evidence(item: CriterionResult) -> str:
+    references = list(dict.fromkeys(e.reference for e in item.evidence))
+    if not references:
+        return "nothing recorded"
+    shown = ", ".join(_escape(ref) for ref in references)
+    return shown if item.status is CriterionStatus.MET else f"{shown} (recorded absent)"
+
+
+def _activities_markdown(care_plan: Json) -> str:
+    lines = []
+    for activity in care_plan["activity"]:
+        detail = activity["detail"]
+        codings = detail.get("code", {}).get("coding") or [{}]
+        title = codings[0].get("display") or codings[0].get("code") or "Activity"
+        lines.append(f"- **{_escape(str(title))}**: {_escape(str(detail['description']))}")
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    """Plain text safe inside GitHub-flavoured Markdown (and its table cells): no HTML."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))

@@ -1,0 +1,119 @@
+"""The body of `POST /cds-services/oms-screening`, checked and reduced to what is used.
+
+Lenient where the spec lets clients vary (unknown context keys and `extension` are
+ignored; `patientId` written as `Patient/<id>`, as cqf-ruler's fixtures do, is read
+as `<id>`), strict where a mistake would mislead: the hook must be `patient-view`,
+`hookInstance` and `context.patientId` must be there, `fhirAuthorization` needs a
+`fhirServer`. The access token is kept out of `repr` so it cannot reach a log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import orjson
+
+from service.cds.discovery import HOOK, SERVICE_ID
+from service.cds.errors import BadHookRequest
+from service.security.clients import parse_http_url
+
+Json = dict[str, Any]
+
+_FHIR_ID: Final = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_MAX_HOOK_INSTANCE: Final = 256
+
+
+@dataclass(frozen=True, slots=True)
+class HookRequest:
+    hook_instance: str
+    patient_id: str
+    fhir_server: str | None
+    access_token: str | None = field(repr=False)
+    #: None when the request has no `prefetch` at all.
+    prefetch: Json | None = field(repr=False)
+
+
+def parse_hook_request(body: bytes) -> HookRequest:
+    """The request, or BadHookRequest (400) naming the first element at fault."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadHookRequest("The request body is not valid JSON", code="structure") from None
+    if not isinstance(document, dict):
+        raise BadHookRequest("The request body must be a JSON object", code="structure")
+
+    hook = _string(document, "hook")
+    if hook != HOOK:
+        raise BadHookRequest(
+            f"Service {SERVICE_ID} answers the {HOOK} hook only",
+            code="not-supported",
+            expression=["hook"],
+        )
+    hook_instance = _string(document, "hookInstance")
+    if len(hook_instance) > _MAX_HOOK_INSTANCE:
+        raise BadHookRequest("hookInstance is too long", expression=["hookInstance"])
+
+    context = document.get("context")
+    if not isinstance(context, dict):
+        raise BadHookRequest(
+            "context is required and must be an object", code="required", expression=["context"]
+        )
+    patient_id = _string(context, "patientId", "context.patientId").strip()
+    if patient_id.startswith("Patient/"):
+        patient_id = patient_id.removeprefix("Patient/")
+    if not _FHIR_ID.fullmatch(patient_id):
+        raise BadHookRequest(
+            "context.patientId must be a FHIR id", expression=["context.patientId"]
+        )
+
+    fhir_server = document.get("fhirServer")
+    if fhir_server is not None and (
+        not isinstance(fhir_server, str) or parse_http_url(fhir_server) is None
+    ):
+        raise BadHookRequest(
+            "fhirServer must be an absolute http(s) URL", expression=["fhirServer"]
+        )
+    access_token = _access_token(document.get("fhirAuthorization"), fhir_server)
+
+    prefetch = document.get("prefetch")
+    if prefetch is not None and not isinstance(prefetch, dict):
+        raise BadHookRequest("prefetch must be an object", expression=["prefetch"])
+    return HookRequest(hook_instance, patient_id, fhir_server, access_token, prefetch)
+
+
+def _access_token(authorization: object, fhir_server: str | None) -> str | None:
+    if authorization is None:
+        return None
+    if not isinstance(authorization, dict):
+        raise BadHookRequest(
+            "fhirAuthorization must be an object", expression=["fhirAuthorization"]
+        )
+    if fhir_server is None:
+        raise BadHookRequest(
+            "fhirAuthorization requires fhirServer", code="required", expression=["fhirServer"]
+        )
+    token = _string(authorization, "access_token", "fhirAuthorization.access_token")
+    token_type = _string(authorization, "token_type", "fhirAuthorization.token_type")
+    if token_type.lower() != "bearer":
+        raise BadHookRequest(
+            "fhirAuthorization.token_type must be Bearer",
+            expression=["fhirAuthorization.token_type"],
+        )
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise BadHookRequest(
+            "fhirAuthorization.access_token is malformed",
+            expression=["fhirAuthorization.access_token"],
+        )
+    return token
+
+
+def _string(parent: Json, key: str, path: str | None = None) -> str:
+    where = path or key
+    value = parent.get(key)
+    if value is None:
+        raise BadHookRequest(f"{where} is required", code="required", expression=[where])
+    if not isinstance(value, str) or not value.strip():
+        raise BadHookRequest(f"{where} must be a non-empty string", expression=[where])
+    return value

@@ -1,0 +1,64 @@
+"""Gathered resources -> one collection Bundle -> the `$oms-assess` engine -> cards.
+
+The same engine as `POST /fhir/$oms-assess`, so a CDS client and a FHIR client get the
+same answer for the same data. Errors the engine raises about the assembled Bundle
+(`Bundle.entry[3].resource.subject`) are re-pointed at where the resource came from
+(`prefetch.conditions.entry[1].resource.subject`), which is what the client can fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from service.cds.cards import cards_for
+from service.cds.prefetch import Found
+from service.cds.request import HookRequest
+from service.engine import assess_payload
+from service.errors import OmsError, UnprocessablePayload
+from service.terminology import Terminology
+
+Json = dict[str, Any]
+
+_ENTRY_PATH = re.compile(r"^Bundle\.entry\[(\d+)\]\.resource")
+
+
+def assemble(found: Sequence[Found]) -> Json:
+    """A collection Bundle of the gathered resources, in gathering order."""
+    entries: list[Json] = []
+    for item in found:
+        entry: Json = {"resource": item.resource}
+        if item.full_url:
+            entry = {"fullUrl": item.full_url, **entry}
+        entries.append(entry)
+    bundle: Json = {"resourceType": "Bundle", "type": "collection"}
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def screen(request: HookRequest, found: Sequence[Found], terminology: Terminology) -> list[Json]:
+    """The cards for the gathered data (CPU-bound: call it from a worker thread)."""
+    body = orjson.dumps(assemble(found))
+    try:
+        result = assess_payload(body, terminology)
+    except OmsError as exc:
+        exc.expression = [_source_path(path, found) for path in exc.expression]
+        raise
+    if result.patient != f"Patient/{request.patient_id}":
+        raise UnprocessablePayload(
+            "The data supplied concern a patient other than context.patientId",
+            code="invalid",
+            expression=["context.patientId"],
+        )
+    return cards_for(result, terminology)
+
+
+def _source_path(path: str, found: Sequence[Found]) -> str:
+    match = _ENTRY_PATH.match(path)
+    if match is None or int(match[1]) >= len(found):
+        return path
+    return found[int(match[1])].source + path[match.end() :]

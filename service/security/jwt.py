@@ -1,0 +1,238 @@
+"""Verify the JWT a CDS client sends (CDS Hooks 2.0 "Trusting CDS Clients").
+
+Checks, in order, and any failure is one `Unauthorized` with no reason attached (the
+reason is logged as a category, never the token or its claims):
+
+1. header: `alg` ES384 or RS384 only (never `none`, never HMAC), `typ` JWT, a `kid`;
+2. `iss` names a trusted client; its key with that `kid` comes from the client's
+   configured JWKS (never from the token's `jku`), of the type the `alg` needs;
+3. signature, then `aud` (this endpoint's URL), `exp`, `iat` (not in the future),
+   `jti` present, lifetime at most the configured maximum;
+4. `jti` not seen before from this `iss` while the token is alive (replay cache).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import httpx
+import jwt
+
+from service.security.clients import TrustedClient, by_iss
+
+log = logging.getLogger("oms_cds.security")
+
+ALGORITHMS = ("ES384", "RS384")
+_KTY = {"ES384": "EC", "RS384": "RSA"}
+_REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
+_JWKS_TTL = 300.0
+_JWKS_MIN_REFRESH = 30.0
+_JWKS_MAX_BYTES = 256 * 1024
+
+Json = dict[str, Any]
+
+
+class Unauthorized(Exception):
+    """The caller is not an authenticated, trusted CDS client: 401, no detail."""
+
+
+@dataclass(frozen=True, slots=True)
+class JwtPolicy:
+    leeway: int = 60
+    max_lifetime: int = 3600
+
+
+class ReplayCache:
+    """`(iss, jti)` pairs seen, each kept until its token's `exp` (plus leeway).
+
+    In memory, per process: several workers each keep their own, so run one worker
+    per service instance or put a shared store behind this interface.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._seen: dict[tuple[str, str], float] = {}
+        self._expiry: list[tuple[float, tuple[str, str]]] = []
+        self._lock = threading.Lock()
+
+    def first_use(self, iss: str, jti: str, until: float) -> bool:
+        """Record the pair; False if it was already recorded and is still alive."""
+        key = (iss, jti)
+        with self._lock:
+            now = self._clock()
+            while self._expiry and self._expiry[0][0] < now:
+                _, old = heapq.heappop(self._expiry)
+                if self._seen.get(old, now) < now:
+                    del self._seen[old]
+            if key in self._seen:
+                return False
+            self._seen[key] = until
+            heapq.heappush(self._expiry, (until, key))
+            return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+class JwksCache:
+    """Each client's JWK Set: the static one, or its `jwks_url` fetched and cached."""
+
+    def __init__(
+        self,
+        timeout: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._clock = clock
+        self._transport = transport
+        self._fetched: dict[str, tuple[float, Json]] = {}
+
+    async def key_set(self, client: TrustedClient, *, refresh: bool = False) -> Json:
+        if client.jwks is not None:
+            return client.jwks
+        url = client.jwks_url
+        assert url is not None
+        cached = self._fetched.get(url)
+        now = self._clock()
+        if cached is not None:
+            age = now - cached[0]
+            if age < _JWKS_TTL and not (refresh and age >= _JWKS_MIN_REFRESH):
+                return cached[1]
+        key_set = await self._fetch(url)
+        self._fetched[url] = (now, key_set)
+        return key_set
+
+    async def _fetch(self, url: str) -> Json:
+        try:
+            async with httpx.AsyncClient(
+                timeout=self._timeout,
+                follow_redirects=False,
+                trust_env=False,
+                transport=self._transport,
+            ) as http:
+                response = await http.get(url, headers={"Accept": "application/json"})
+        except httpx.HTTPError:
+            log.warning("jwks fetch failed", extra={"reason": "transport"})
+            raise Unauthorized from None
+        if response.status_code != 200 or len(response.content) > _JWKS_MAX_BYTES:
+            log.warning("jwks fetch failed", extra={"reason": "status"})
+            raise Unauthorized
+        try:
+            key_set = response.json()
+        except ValueError:
+            raise Unauthorized from None
+        if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+            raise Unauthorized
+        return key_set
+
+
+class JwtVerifier:
+    """Authenticates CDS clients; one per app (it holds the replay and JWKS caches)."""
+
+    def __init__(
+        self,
+        clients: Mapping[str, TrustedClient],
+        policy: JwtPolicy,
+        *,
+        jwks: JwksCache | None = None,
+        replay: ReplayCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._clients = clients
+        self._policy = policy
+        self._jwks = jwks or JwksCache()
+        self._replay = replay or ReplayCache(clock)
+        self._clock = clock
+
+    async def verify(self, authorization: str | None, audiences: Sequence[str]) -> TrustedClient:
+        """The client that signed the bearer token, if the token passes every check."""
+        token = _bearer(authorization)
+        try:
+            return await self._verify(token, audiences)
+        except Unauthorized:
+            raise
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+            log.info("jwt rejected", extra={"reason": type(exc).__name__})
+            raise Unauthorized from None
+
+    async def _verify(self, token: str, audiences: Sequence[str]) -> TrustedClient:
+        header = jwt.get_unverified_header(token)
+        alg, kid, typ = header.get("alg"), header.get("kid"), header.get("typ")
+        if alg not in ALGORITHMS or not isinstance(kid, str) or not kid:
+            _reject("header")
+        if not isinstance(typ, str) or typ.upper() != "JWT":
+            _reject("typ")
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        client = by_iss(self._clients, unverified.get("iss"))
+        if client is None:
+            _reject("iss")
+        key = await self._key(client, str(alg), kid)
+        now = self._clock()
+        claims = jwt.decode(
+            token,
+            key=key,
+            algorithms=[str(alg)],
+            audience=list(audiences),
+            issuer=client.iss,
+            leeway=self._policy.leeway,
+            options={
+                "require": _REQUIRED_CLAIMS,
+                "strict_aud": False,
+                "enforce_minimum_key_length": True,
+            },
+        )
+        exp, iat, jti = claims["exp"], claims["iat"], claims["jti"]
+        if not isinstance(jti, str) or not jti:
+            _reject("jti")
+        if not _number(exp) or not _number(iat) or iat > now + self._policy.leeway:
+            _reject("iat")
+        if exp - iat > self._policy.max_lifetime or exp > now + self._policy.max_lifetime:
+            _reject("lifetime")
+        if not self._replay.first_use(client.iss, jti, float(exp) + self._policy.leeway):
+            _reject("replay")
+        return client
+
+    async def _key(self, client: TrustedClient, alg: str, kid: str) -> Any:
+        jwk = _find(await self._jwks.key_set(client), kid)
+        if jwk is None and client.jwks_url is not None:
+            jwk = _find(await self._jwks.key_set(client, refresh=True), kid)
+        if jwk is None:
+            _reject("kid")
+        if jwk.get("kty") != _KTY[alg] or jwk.get("alg", alg) != alg:
+            _reject("key type")
+        if alg == "ES384" and jwk.get("crv") != "P-384":
+            _reject("curve")
+        return jwt.PyJWK(jwk, algorithm=alg).key
+
+
+def _bearer(authorization: str | None) -> str:
+    if authorization is None:
+        raise Unauthorized
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise Unauthorized
+    return token
+
+
+def _find(key_set: Json, kid: str) -> Json | None:
+    for jwk in key_set.get("keys", []):
+        if isinstance(jwk, dict) and jwk.get("kid") == kid:
+            return jwk
+    return None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _reject(reason: str) -> NoReturn:
+    log.info("jwt rejected", extra={"reason": reason})
+    raise Unauthorized

@@ -1,0 +1,301 @@
+"""Prefetch values and the FHIR-server fallback: absent, null, OperationOutcome, paged, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import respx
+
+from service.cds.discovery import prefetch_keys
+from service.cds.errors import PreconditionFailed
+from service.cds.prefetch import FetchLimits, Found, gather
+from service.cds.request import parse_hook_request
+from service.security.clients import TrustedClient
+from service.terminology import Terminology
+from tests.cds.builders import hook_request, risk_example, searchset
+
+FHIR = "https://ehr.example.org/fhir"
+CLIENT = TrustedClient(iss="https://ehr.example.org", fhir_servers=(FHIR,))
+TOKEN = "fhir-access-token-123"
+
+
+def run(body: dict[str, Any], terminology: Terminology, *, max_pages: int = 5) -> list[Found]:
+    request = parse_hook_request(json.dumps(body).encode())
+
+    async def go() -> list[Found]:
+        async with httpx.AsyncClient() as http:
+            return await gather(
+                request, prefetch_keys(terminology), CLIENT, http, FetchLimits(1.0, max_pages)
+            )
+
+    return asyncio.run(go())
+
+
+def ids(found: list[Found]) -> list[str]:
+    return [f"{f.resource['resourceType']}/{f.resource.get('id')}" for f in found]
+
+
+@respx.mock
+def test_complete_prefetch_needs_no_fhir_server(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    found = run(hook_request(prefetch, patient_id=patient_id), terminology)
+    assert ids(found) == [
+        "Patient/oms-high-1",
+        "Condition/nb-1",
+        "Condition/myoclonus-1",
+        "Observation/eyes-1",
+        "Observation/sleep-1",
+        "Observation/weight-1",
+    ]
+    assert found[1].source == "prefetch.conditions.entry[0].resource"
+
+
+@respx.mock
+def test_null_means_no_data_and_is_not_fetched(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    prefetch.update(conditions=None, observations=None, observationsByValue=None)
+    found = run(hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR), terminology)
+    assert ids(found) == ["Patient/oms-high-1"]
+
+
+def test_a_null_patient_is_a_412(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    prefetch["patient"] = None
+    with pytest.raises(PreconditionFailed) as caught:
+        run(hook_request(prefetch, patient_id=patient_id), terminology)
+    assert (caught.value.status, caught.value.code) == (412, "not-found")
+
+
+def test_duplicates_across_the_two_observation_searches_count_once(
+    terminology: Terminology,
+) -> None:
+    patient_id, prefetch = risk_example("high")
+    prefetch["observationsByValue"] = prefetch["observations"]
+    found = run(hook_request(prefetch, patient_id=patient_id), terminology)
+    assert ids(found).count("Observation/eyes-1") == 1
+
+
+def test_the_legacy_response_resource_wrapper_is_unwrapped(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    prefetch["patient"] = {"response": {"status": "200 OK"}, "resource": prefetch["patient"]}
+    found = run(hook_request(prefetch, patient_id=patient_id), terminology)
+    assert ids(found)[0] == "Patient/oms-high-1"
+
+
+OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "timeout", "diagnostics": "prefetch failed"}],
+}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("absent", id="key-absent"),
+        pytest.param(OUTCOME, id="operation-outcome"),
+        pytest.param(searchset([OUTCOME]), id="bundle-with-error-outcome"),
+        pytest.param("123", id="bare-string-as-in-spec-example"),
+    ],
+)
+@respx.mock
+def test_unusable_prefetch_is_read_from_the_fhir_server_with_the_token(
+    terminology: Terminology, value: Any
+) -> None:
+    patient_id, prefetch = risk_example("high")
+    conditions = prefetch["conditions"]
+    if value == "absent":
+        del prefetch["conditions"]
+    else:
+        prefetch["conditions"] = value
+    route = respx.get(url__startswith=f"{FHIR}/Condition").mock(
+        return_value=httpx.Response(200, json=conditions)
+    )
+    found = run(
+        hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN), terminology
+    )
+    assert route.call_count == 1
+    sent = route.calls.last.request
+    assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+    assert sent.headers["accept"] == "application/fhir+json"
+    query = parse_qs(urlsplit(str(sent.url)).query)
+    assert query["patient"] == [patient_id]
+    wanted = {code for pairs in terminology.criterion_codes.values() for _, code in pairs}
+    assert set(query["code"][0].split(",")) == wanted
+    assert "Condition/nb-1" in ids(found)
+
+
+@respx.mock
+def test_everything_absent_is_read_from_the_server(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    respx.get(f"{FHIR}/Patient/{patient_id}").mock(
+        return_value=httpx.Response(200, json=prefetch["patient"])
+    )
+    respx.get(url__startswith=f"{FHIR}/Condition?").mock(
+        return_value=httpx.Response(200, json=prefetch["conditions"])
+    )
+    by_code = respx.get(url__regex=rf"{FHIR}/Observation\?.*&code=").mock(
+        return_value=httpx.Response(200, json=prefetch["observations"])
+    )
+    by_value = respx.get(url__regex=rf"{FHIR}/Observation\?.*&value-concept=").mock(
+        return_value=httpx.Response(200, json=searchset([]))
+    )
+    found = run(hook_request(patient_id=patient_id, fhir_server=FHIR + "/"), terminology)
+    assert (by_code.call_count, by_value.call_count) == (1, 1)
+    assert len(found) == 6
+    assert "authorization" not in by_code.calls.last.request.headers
+
+
+@respx.mock
+def test_a_paged_prefetch_is_followed_on_the_server(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    observations = prefetch["observations"]["entry"]
+    page2 = f"{FHIR}/Observation?_getpages=abc&_page=2"
+    page3 = f"{FHIR}/Observation?_getpages=abc&_page=3"
+    prefetch["observations"] = searchset([observations[0]["resource"]], next_url=page2)
+    respx.get(page2).mock(
+        return_value=httpx.Response(
+            200, json=searchset([observations[1]["resource"]], next_url=page3)
+        )
+    )
+    respx.get(page3).mock(
+        return_value=httpx.Response(200, json=searchset([observations[2]["resource"]]))
+    )
+    found = run(
+        hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN), terminology
+    )
+    assert [i for i in ids(found) if i.startswith("Observation")] == [
+        "Observation/eyes-1",
+        "Observation/sleep-1",
+        "Observation/weight-1",
+    ]
+
+
+def expect_412(
+    terminology: Terminology, body: dict[str, Any], code: str, *, max_pages: int = 5
+) -> None:
+    with pytest.raises(PreconditionFailed) as caught:
+        run(body, terminology, max_pages=max_pages)
+    assert caught.value.status == 412
+    assert caught.value.code == code
+
+
+@respx.mock
+def test_a_next_link_to_another_host_is_not_followed(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    elsewhere = respx.get(url__startswith="https://evil.example").mock(
+        return_value=httpx.Response(200, json=searchset([]))
+    )
+    prefetch["observations"] = searchset([], next_url="https://evil.example/fhir/Observation?p=2")
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
+    expect_412(terminology, body, "forbidden")
+    assert not elsewhere.called
+
+
+@respx.mock
+def test_next_links_that_loop_stop(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    page2 = f"{FHIR}/Observation?page=2"
+    page3 = f"{FHIR}/Observation?page=3"
+    prefetch["observations"] = searchset([], next_url=page2)
+    respx.get(page2).mock(return_value=httpx.Response(200, json=searchset([], next_url=page3)))
+    respx.get(page3).mock(return_value=httpx.Response(200, json=searchset([], next_url=page2)))
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR)
+    expect_412(terminology, body, "processing")
+
+
+@respx.mock
+def test_more_pages_than_the_cap_are_a_412(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    prefetch["observations"] = searchset([], next_url=f"{FHIR}/Observation?page=1")
+    respx.get(url__regex=rf"{FHIR}/Observation\?page=(\d+)").mock(
+        side_effect=lambda request: httpx.Response(
+            200,
+            json=searchset([], next_url=f"{request.url}x"),
+        )
+    )
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR)
+    expect_412(terminology, body, "too-costly", max_pages=3)
+
+
+def test_absent_data_without_a_fhir_server_is_a_412(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    del prefetch["observations"]
+    expect_412(terminology, hook_request(prefetch, patient_id=patient_id), "required")
+
+
+@respx.mock
+def test_a_fhir_server_the_client_did_not_register_is_never_called(
+    terminology: Terminology,
+) -> None:
+    patient_id, prefetch = risk_example("high")
+    del prefetch["observations"]
+    other = respx.get(url__startswith="https://other.example").mock(
+        return_value=httpx.Response(200, json=searchset([]))
+    )
+    body = hook_request(
+        prefetch, patient_id=patient_id, fhir_server="https://other.example/fhir", token=TOKEN
+    )
+    expect_412(terminology, body, "forbidden")
+    assert not other.called
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        pytest.param(httpx.ReadTimeout("slow"), "timeout", id="read-timeout"),
+        pytest.param(httpx.ConnectTimeout("slow"), "timeout", id="connect-timeout"),
+        pytest.param(httpx.ConnectError("refused"), "transient", id="connection-refused"),
+        pytest.param(httpx.Response(401), "security", id="401-token-refused"),
+        pytest.param(httpx.Response(403), "forbidden", id="403-forbidden"),
+        pytest.param(httpx.Response(404), "not-found", id="404"),
+        pytest.param(httpx.Response(500), "transient", id="500"),
+        pytest.param(httpx.Response(503), "transient", id="503"),
+        pytest.param(
+            httpx.Response(302, headers={"Location": "https://evil.example/"}),
+            "not-supported",
+            id="302-redirect-not-followed",
+        ),
+        pytest.param(httpx.Response(200, text="<html>"), "invalid", id="not-json"),
+        pytest.param(httpx.Response(200, json=OUTCOME), "invalid", id="outcome-not-bundle"),
+        pytest.param(
+            httpx.Response(200, json=searchset([OUTCOME])), "processing", id="error-in-searchset"
+        ),
+    ],
+)
+@respx.mock
+def test_every_search_fault_is_a_412_with_its_cause(
+    terminology: Terminology, answer: Any, code: str
+) -> None:
+    patient_id, prefetch = risk_example("high")
+    del prefetch["conditions"]
+    if isinstance(answer, Exception):
+        respx.get(url__startswith=f"{FHIR}/Condition").mock(side_effect=answer)
+    else:
+        respx.get(url__startswith=f"{FHIR}/Condition").mock(return_value=answer)
+    respx.get(url__startswith="https://evil.example").mock(side_effect=AssertionError)
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
+    expect_412(terminology, body, code)
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        pytest.param(httpx.Response(404), "not-found", id="no-such-patient"),
+        pytest.param(httpx.Response(410), "not-found", id="patient-gone"),
+        pytest.param(httpx.Response(401), "security", id="401"),
+        pytest.param(httpx.Response(500), "transient", id="500"),
+        pytest.param(httpx.Response(200, json=OUTCOME), "invalid", id="not-a-patient"),
+    ],
+)
+@respx.mock
+def test_patient_read_faults_are_412(terminology: Terminology, answer: Any, code: str) -> None:
+    patient_id, prefetch = risk_example("high")
+    del prefetch["patient"]
+    respx.get(f"{FHIR}/Patient/{patient_id}").mock(return_value=answer)
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
+    expect_412(terminology, body, code)
