@@ -35,9 +35,19 @@ def searchset(resources: list[Json], *, next_url: str | None = None) -> Json:
 
 
 def prefetch_from(bundle: Json) -> tuple[str, Json]:
-    """(patient id, the four prefetch values) from an example Bundle."""
+    """(patient id, the four prefetch values) from an example Bundle.
+
+    Subjects that point at the Patient entry's fullUrl become `Patient/<id>`, as a FHIR
+    server's search results would say.
+    """
     resources = [copy.deepcopy(e["resource"]) for e in bundle["entry"]]
     patient = next(r for r in resources if r["resourceType"] == "Patient")
+    patient_urls = {
+        e.get("fullUrl") for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+    }
+    for resource in resources:
+        if resource.get("subject", {}).get("reference") in patient_urls:
+            resource["subject"] = {"reference": f"Patient/{patient['id']}"}
     conditions = [r for r in resources if r["resourceType"] == "Condition"]
     observations = [r for r in resources if r["resourceType"] == "Observation"]
     return patient["id"], {

@@ -1,0 +1,671 @@
+"""CDS Hooks over HTTP: discovery, oms-screening, feedback, JWTs, SSRF guard, CORS."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.careplan import CarePlan
+from fhir.resources.R4B.riskassessment import RiskAssessment
+
+from service.app import create_app
+from service.feedback_store import FeedbackStore
+from service.settings import Settings
+from service.terminology import Terminology
+from tests.cds.builders import (
+    CORPUS,
+    empty_values,
+    example,
+    fixture,
+    hook_request,
+    risk_example,
+    searchset,
+)
+from tests.cds.conformance import discovery_problems, response_problems
+from tests.security.keys import AUD, FHIR, ISS, SigningKey, clients_file, es384, jwks, rs384
+
+ES = es384()
+RS = rs384()
+SERVICE = "/cds-services/oms-screening"
+FEEDBACK = f"{SERVICE}/feedback"
+ORIGIN = "https://sandbox.cds-hooks.org"
+TOKEN = "fhir-access-token-xyz"
+
+MakeClient = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(tmp_path: Path, terminology: Terminology) -> Iterator[MakeClient]:
+    """A TestClient on a fresh app; by default one trusted client holding ES and RS."""
+    opened: list[TestClient] = []
+
+    def make(
+        clients: list[dict[str, Any]] | None = None, *, trusted: bool = True, **settings: Any
+    ) -> TestClient:
+        path = None
+        if trusted:
+            entries = clients or [{"iss": ISS, "jwks": jwks(ES, RS), "fhir_servers": [FHIR]}]
+            path = clients_file(tmp_path / "clients.json", *entries)
+        config = Settings(
+            cds_clients_file=path,
+            cds_insecure_dev=settings.pop("cds_insecure_dev", False),
+            cds_feedback_db=settings.pop("cds_feedback_db", tmp_path / "feedback.sqlite3"),
+            cds_cors_origins=settings.pop("cds_cors_origins", [ORIGIN]),
+            public_base_url=settings.pop("public_base_url", None),
+            **settings,
+        )
+        client = TestClient(create_app(config, terminology), raise_server_exceptions=False)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def post(
+    client: TestClient,
+    body: Any,
+    *,
+    path: str = SERVICE,
+    key: SigningKey | None = ES,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    if token is None and key is not None:
+        token = key.token(aud=f"http://testserver{path}")
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client.post(path, content=content, headers=sent)
+
+
+def outcome_of(response: httpx.Response) -> tuple[int, str, list[str]]:
+    issue = response.json()["issue"][0]
+    return response.status_code, issue["code"], issue.get("expression", [])
+
+
+# --- discovery ---------------------------------------------------------------------------
+
+
+def test_discovery_describes_oms_screening(make_client: MakeClient) -> None:
+    response = make_client().get("/cds-services")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    document = response.json()
+    assert discovery_problems(document) == []
+    [service] = document["services"]
+    assert (service["id"], service["hook"]) == ("oms-screening", "patient-view")
+    assert set(service["prefetch"]) == {
+        "patient",
+        "conditions",
+        "observations",
+        "observationsByValue",
+    }
+    assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
+    assert all(len(template) < 2048 for template in service["prefetch"].values())
+
+
+def test_discovery_is_open_even_without_a_clients_file(make_client: MakeClient) -> None:
+    assert make_client(trusted=False).get("/cds-services").status_code == 200
+
+
+# --- authentication ----------------------------------------------------------------------
+
+
+def high_body() -> dict[str, Any]:
+    patient_id, prefetch = risk_example("high")
+    return hook_request(prefetch, patient_id=patient_id)
+
+
+@pytest.mark.parametrize("key", [pytest.param(ES, id="ES384"), pytest.param(RS, id="RS384")])
+def test_a_signed_call_is_answered(make_client: MakeClient, key: SigningKey) -> None:
+    assert post(make_client(), high_body(), key=key).status_code == 200
+
+
+def _hs256() -> str:
+    import jwt
+
+    claims = {"iss": ISS, "aud": AUD, "iat": 1, "exp": 2**31, "jti": "hs"}
+    return jwt.encode(claims, "0123456789abcdef0123456789abcdef", algorithm="HS256")
+
+
+UNAUTHORIZED = [
+    pytest.param(None, id="no-token"),
+    pytest.param("e30.e30.", id="alg-none-empty"),
+    pytest.param(_hs256(), id="HS256"),
+    pytest.param(ES.token(iat_offset=-4000), id="expired"),
+    pytest.param(ES.token(iat_offset=900), id="future-iat"),
+    pytest.param(ES.token(aud="http://testserver/cds-services"), id="wrong-aud"),
+    pytest.param(ES.token(iss="https://untrusted.example"), id="untrusted-iss"),
+    pytest.param(ES.token(header={"kid": "nope"}), id="unknown-kid"),
+]
+
+
+@pytest.mark.parametrize("token", UNAUTHORIZED)
+def test_a_bad_token_gets_a_bare_401(make_client: MakeClient, token: str | None) -> None:
+    response = post(make_client(), high_body(), key=None, token=token)
+    assert response.status_code == 401
+    assert response.content == b""
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_replayed_jti_gets_401(make_client: MakeClient) -> None:
+    client = make_client()
+    token = ES.token(aud=AUD)
+    assert post(client, high_body(), token=token).status_code == 200
+    assert post(client, high_body(), token=token).status_code == 401
+
+
+def test_the_401_comes_before_looking_at_the_body(make_client: MakeClient) -> None:
+    response = post(make_client(), b"not json", key=None)
+    assert response.status_code == 401
+
+
+def test_without_a_clients_file_every_call_gets_401(make_client: MakeClient) -> None:
+    client = make_client(trusted=False)
+    assert post(client, high_body()).status_code == 401
+    feedback = fixture("spec-2.0-feedback-accepted.json")
+    assert post(client, feedback, path=FEEDBACK).status_code == 401
+
+
+def test_insecure_dev_mode_answers_without_a_token_and_says_so(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="oms_cds.cds"):
+        client = make_client(trusted=False, cds_insecure_dev=True)
+    assert "INSECURE" in caplog.text
+    assert post(client, high_body(), key=None).status_code == 200
+
+
+def test_aud_must_be_under_the_public_base_url_when_one_is_set(make_client: MakeClient) -> None:
+    client = make_client(public_base_url="https://cds.example.org/")
+    public = ES.token(aud="https://cds.example.org/cds-services/oms-screening")
+    as_requested = ES.token(aud=AUD)
+    assert post(client, high_body(), token=public).status_code == 200
+    assert post(client, high_body(), token=as_requested).status_code == 401
+
+
+def test_feedback_needs_a_token_for_the_feedback_url(make_client: MakeClient) -> None:
+    client = make_client()
+    body = fixture("spec-2.0-feedback-accepted.json")
+    service_token = ES.token(aud=AUD)
+    assert post(client, body, path=FEEDBACK, token=service_token).status_code == 401
+    assert post(client, body, path=FEEDBACK).status_code == 200
+
+
+# --- cards -------------------------------------------------------------------------------
+
+
+def suggestion_resources(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    [suggestion] = card["suggestions"]
+    assert all(action["type"] == "create" for action in suggestion["actions"])
+    return {a["resource"]["resourceType"]: a["resource"] for a in suggestion["actions"]}
+
+
+def test_high_risk_gives_one_warning_card_with_both_resources(make_client: MakeClient) -> None:
+    response = post(make_client(), high_body())
+
+    assert response.status_code == 200
+    document = response.json()
+    assert response_problems(document) == []
+    [card] = document["cards"]
+    assert card["summary"] == "Meets OMS diagnostic criteria (4 of 4)"
+    assert card["indicator"] == "warning"
+    assert card["source"]["label"] == "oms-cds"
+    assert card["selectionBehavior"] == "at-most-one"
+    for criterion in ("Neuroblastoma", "Opsoclonus", "Myoclonus and/or ataxia"):
+        assert f"| {criterion} | met |" in card["detail"]
+    assert "Condition/nb\\-1" not in card["detail"]
+    assert "Condition/nb-1" in card["detail"]
+    resources = suggestion_resources(card)
+    RiskAssessment.model_validate(resources["RiskAssessment"])
+    CarePlan.model_validate(resources["CarePlan"])
+    assert resources["CarePlan"]["supportingInfo"] == [
+        {"reference": f"RiskAssessment/{resources['RiskAssessment']['id']}"}
+    ]
+    assert len(resources["CarePlan"]["activity"]) == 15
+    uuids = [card["uuid"], card["suggestions"][0]["uuid"]]
+    assert all(str(uuid.UUID(u)) == u for u in uuids)
+    assert len(set(uuids)) == 2
+
+
+def test_the_card_carries_what_oms_assess_builds(make_client: MakeClient) -> None:
+    client = make_client()
+    [card] = post(client, high_body()).json()["cards"]
+    posted = client.post(
+        "/fhir/$oms-assess",
+        content=json.dumps(example("high")),
+        headers={"Content-Type": "application/fhir+json"},
+    ).json()
+    direct = posted["entry"][0]["resource"]
+    suggested = suggestion_resources(card)["RiskAssessment"]
+    for element in ("extension", "prediction", "basis", "status", "subject", "method"):
+        assert suggested[element] == direct[element], element
+
+
+def test_moderate_risk_names_the_missing_work_up(make_client: MakeClient) -> None:
+    patient_id, prefetch = risk_example("moderate")
+    response = post(make_client(), hook_request(prefetch, patient_id=patient_id))
+
+    assert response.status_code == 200
+    assert response_problems(response.json()) == []
+    [card] = response.json()["cards"]
+    assert card["indicator"] == "info"
+    assert card["summary"].startswith("OMS cannot be ruled out (2 of 4 criteria met)")
+    assert "**Missing work-up**" in card["detail"]
+    plan = suggestion_resources(card)["CarePlan"]
+    assert plan["instantiatesCanonical"] == [
+        "http://oms-cds.org/fhir/PlanDefinition/oms-diagnostic-workup"
+    ]
+    for activity in plan["activity"]:
+        title = activity["detail"]["code"]["coding"][0]["display"]
+        assert f"- **{title}**" in card["detail"]
+
+
+def test_low_risk_gives_no_cards(make_client: MakeClient) -> None:
+    patient_id, prefetch = risk_example("high")
+    prefetch.update(conditions=None, observations=None, observationsByValue=None)
+    response = post(make_client(), hook_request(prefetch, patient_id=patient_id))
+    assert response.status_code == 200
+    assert response.content == b'{"cards":[]}'
+
+
+# --- request validation ------------------------------------------------------------------
+
+
+def without(body: dict[str, Any], *path: str) -> dict[str, Any]:
+    parent = body
+    for part in path[:-1]:
+        parent = parent[part]
+    del parent[path[-1]]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "expression"),
+    [
+        pytest.param(b"{not json", [], id="not-json"),
+        pytest.param([1, 2], [], id="array"),
+        pytest.param(without(high_body(), "hook"), ["hook"], id="no-hook"),
+        pytest.param({**high_body(), "hook": "order-sign"}, ["hook"], id="other-hook"),
+        pytest.param(without(high_body(), "hookInstance"), ["hookInstance"], id="no-hookInstance"),
+        pytest.param(without(high_body(), "context"), ["context"], id="no-context"),
+        pytest.param(
+            without(high_body(), "context", "patientId"),
+            ["context.patientId"],
+            id="no-patientId",
+        ),
+        pytest.param(
+            {**high_body(), "context": {"patientId": "../../admin"}},
+            ["context.patientId"],
+            id="patientId-path-traversal",
+        ),
+        pytest.param(
+            {**high_body(), "fhirAuthorization": {"access_token": "t", "token_type": "Bearer"}},
+            ["fhirServer"],
+            id="token-without-fhirServer",
+        ),
+        pytest.param({**high_body(), "fhirServer": "file:///etc"}, ["fhirServer"], id="file-url"),
+        pytest.param({**high_body(), "prefetch": [1]}, ["prefetch"], id="prefetch-array"),
+    ],
+)
+def test_a_malformed_request_is_a_400(
+    make_client: MakeClient, body: Any, expression: list[str]
+) -> None:
+    response = post(make_client(), body)
+    assert response.status_code == 400
+    assert outcome_of(response)[2] == expression
+
+
+def test_a_non_json_media_type_is_a_415(make_client: MakeClient) -> None:
+    response = post(make_client(), high_body(), headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+
+
+def test_unknown_context_keys_and_extensions_are_ignored(make_client: MakeClient) -> None:
+    body = high_body()
+    body["context"]["com.example.newField"] = "x"
+    body["extension"] = {"com.example.timestamp": "2017-11-27T22:13:25Z"}
+    body["prefetch"]["user"] = "123"
+    assert post(make_client(), body).status_code == 200
+
+
+def test_patient_id_written_as_a_reference_is_accepted(make_client: MakeClient) -> None:
+    body = high_body()
+    body["context"]["patientId"] = "Patient/oms-high-1"
+    assert len(post(make_client(), body).json()["cards"]) == 1
+
+
+def test_data_about_another_patient_are_refused(make_client: MakeClient) -> None:
+    body = high_body()
+    body["context"]["patientId"] = "someone-else"
+    response = post(make_client(), body)
+    assert outcome_of(response) == (422, "invalid", ["context.patientId"])
+
+
+def test_an_invalid_prefetched_resource_is_named_where_the_client_sent_it(
+    make_client: MakeClient,
+) -> None:
+    body = high_body()
+    body["prefetch"]["conditions"]["entry"][1]["resource"]["onsetDateTime"] = "not a date"
+    response = post(make_client(), body)
+    status, _, expression = outcome_of(response)
+    assert status == 422
+    assert expression == ["prefetch.conditions.entry[1].resource.onsetDateTime"]
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        pytest.param(42, 412, id="number"),
+        pytest.param([None], 412, id="list"),
+        pytest.param({"resourceType": "Bundle", "entry": "x"}, 412, id="entry-not-list"),
+        pytest.param({"resourceType": "Bundle", "entry": [7]}, 412, id="entry-not-object"),
+        pytest.param({"resourceType": "Bundle", "link": "x"}, 200, id="link-not-list-ignored"),
+        pytest.param({"resourceType": "Bundle", "entry": [{"x": 1}]}, 200, id="entry-no-resource"),
+    ],
+)
+def test_odd_prefetch_values_never_cause_a_500(
+    make_client: MakeClient, value: Any, status: int
+) -> None:
+    """Unusable values are fetched again: without a fhirServer that is a 412."""
+    body = high_body()
+    body["prefetch"]["observations"] = value
+    response = post(make_client(), body)
+    assert response.status_code == status
+    if status == 412:
+        assert outcome_of(response)[1] == "required"
+
+
+# --- the spec's examples and the corpus --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        pytest.param("spec-2.0-patient-view-request.json", 412, id="2.0-patient-view"),
+        pytest.param("spec-1.0-patient-view-request.json", 412, id="1.0-patient-view"),
+        pytest.param("spec-2.0-extension-request-no-patient.json", 400, id="no-patientId"),
+        pytest.param("spec-3.0-order-sign-paged-request.json", 400, id="order-sign"),
+    ],
+)
+@respx.mock
+def test_spec_requests(make_client: MakeClient, name: str, status: int) -> None:
+    response = post(make_client(), fixture(name))
+    assert response.status_code == status
+    assert not respx.calls
+
+
+def serve(router: respx.MockRouter, body: dict[str, Any]) -> None:
+    """A FHIR server at the request's fhirServer holding the request's own prefetch data."""
+    base = body["fhirServer"].rstrip("/")
+    values = [_unwrap(v) for v in (body.get("prefetch") or {}).values()]
+    patient_id = body["context"]["patientId"].removeprefix("Patient/")
+    patient = next(
+        (v for v in values if isinstance(v, dict) and v.get("resourceType") == "Patient"),
+        {"resourceType": "Patient"},
+    )
+    router.get(f"{base}/Patient/{patient_id}").mock(
+        return_value=httpx.Response(200, json={**patient, "id": patient_id})
+    )
+    for resource_type in ("Condition", "Observation"):
+        found = [
+            e["resource"]
+            for v in values
+            if isinstance(v, dict) and v.get("resourceType") == "Bundle"
+            for e in v.get("entry", [])
+            if e.get("resource", {}).get("resourceType") == resource_type
+        ]
+        router.get(url__startswith=f"{base}/{resource_type}?").mock(
+            return_value=httpx.Response(200, json=searchset(found))
+        )
+
+
+def _unwrap(value: Any) -> Any:
+    return value.get("resource") if isinstance(value, dict) and "response" in value else value
+
+
+CORPUS_REQUESTS = sorted(CORPUS.glob("*/*.json"))
+
+
+@pytest.mark.parametrize("path", CORPUS_REQUESTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+@respx.mock
+def test_corpus_requests_from_an_unregistered_server_are_412_without_a_call(
+    make_client: MakeClient, path: Path
+) -> None:
+    body = json.loads(path.read_text())
+    response = post(make_client(), body)
+    if body["hook"] != "patient-view":
+        assert response.status_code == 400
+    else:
+        assert outcome_of(response)[:2] == (412, "forbidden")
+    assert not respx.calls
+
+
+@pytest.mark.parametrize("path", CORPUS_REQUESTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_corpus_requests_read_from_their_registered_server(
+    make_client: MakeClient, path: Path
+) -> None:
+    body = json.loads(path.read_text())
+    client = make_client([{"iss": ISS, "jwks": jwks(ES), "fhir_servers": [body["fhirServer"]]}])
+    with respx.mock(assert_all_called=False) as router:
+        serve(router, body)
+        response = post(client, body)
+        if body["hook"] != "patient-view":
+            assert response.status_code == 400
+            return
+        assert response.status_code == 200, response.text
+        assert response.json() == {"cards": []}
+        token = (body.get("fhirAuthorization") or {}).get("access_token")
+        for call in router.calls:
+            sent = call.request.headers.get("authorization")
+            assert sent == (f"Bearer {token}" if token else None)
+
+
+def test_a_corpus_patient_with_oms_findings_gets_a_card(make_client: MakeClient) -> None:
+    body = json.loads((CORPUS / "ahrq-cds-connect" / "Adrian111_Wunsch504.json").read_text())
+    patient_id = body["context"]["patientId"]
+    _, high = risk_example("high")
+    conditions = body["prefetch"]["Condition"]["entry"] + high["conditions"]["entry"]
+    for entry in conditions + high["observations"]["entry"]:
+        entry["resource"]["subject"] = {"reference": f"Patient/{patient_id}"}
+    prefetch = {
+        "patient": {**body["prefetch"]["Patient"], "id": patient_id},
+        "conditions": {**body["prefetch"]["Condition"], "entry": conditions},
+        "observations": high["observations"],
+        "observationsByValue": None,
+    }
+    response = post(make_client(), {**body, "prefetch": prefetch})
+    assert response.status_code == 200
+    assert [c["summary"] for c in response.json()["cards"]] == [
+        "Meets OMS diagnostic criteria (4 of 4)"
+    ]
+
+
+# --- SSRF --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+def connections(sock: socket.socket) -> int:
+    count = 0
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except BlockingIOError:
+            return count
+        conn.close()
+        count += 1
+
+
+def test_an_unregistered_fhir_server_is_never_contacted(
+    make_client: MakeClient, listener: socket.socket
+) -> None:
+    port = listener.getsockname()[1]
+    body = hook_request(patient_id="p1", fhir_server=f"http://127.0.0.1:{port}/fhir", token=TOKEN)
+    response = post(make_client(), body)
+    assert outcome_of(response) == (412, "forbidden", ["fhirServer"])
+    assert connections(listener) == 0
+
+
+def test_a_registered_fhir_server_is_contacted(
+    make_client: MakeClient, listener: socket.socket
+) -> None:
+    """The control for the test above: the same listener does see a permitted call."""
+    port = listener.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/fhir"
+    listener.setblocking(True)
+    seen: list[bytes] = []
+
+    def answer_once() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            seen.append(conn.recv(65536))
+            conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    client = make_client([{"iss": ISS, "jwks": jwks(ES), "fhir_servers": [base]}])
+    response = post(client, hook_request(patient_id="p1", fhir_server=base, token=TOKEN))
+    thread.join(timeout=10)
+    assert outcome_of(response)[:2] == (412, "transient")
+    assert seen
+    assert seen[0].startswith(b"GET /fhir/Patient/p1 ")
+    assert f"authorization: Bearer {TOKEN}".lower().encode() in seen[0].lower()
+
+
+# --- CORS --------------------------------------------------------------------------------
+
+
+def test_cors_preflight_from_an_allowed_origin(make_client: MakeClient) -> None:
+    response = make_client().options(
+        SERVICE,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    allowed = response.headers["access-control-allow-headers"].lower()
+    assert "authorization" in allowed
+    assert "content-type" in allowed
+
+
+def test_cors_refuses_other_origins_and_stays_off_the_fhir_routes(
+    make_client: MakeClient,
+) -> None:
+    client = make_client()
+    preflight = client.options(
+        SERVICE,
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 400
+    assert "access-control-allow-origin" not in preflight.headers
+    fhir = client.get("/fhir/metadata", headers={"Origin": ORIGIN})
+    assert "access-control-allow-origin" not in fhir.headers
+
+
+def test_a_401_still_carries_cors_headers(make_client: MakeClient) -> None:
+    response = post(make_client(), high_body(), key=None, headers={"Origin": ORIGIN})
+    assert response.status_code == 401
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+
+
+# --- feedback ----------------------------------------------------------------------------
+
+SPEC_FEEDBACK = [
+    "spec-2.0-feedback-accepted.json",
+    "spec-2.0-feedback-overridden.json",
+    "spec-2.0-feedback-override-reason.json",
+]
+
+
+def test_feedback_survives_a_restart(make_client: MakeClient, tmp_path: Path) -> None:
+    database = tmp_path / "shared.sqlite3"
+    first = make_client(cds_feedback_db=database)
+    for name in SPEC_FEEDBACK:
+        response = post(first, fixture(name), path=FEEDBACK)
+        assert response.status_code == 200
+        assert response.content == b""
+    first.__exit__(None, None, None)
+
+    second = make_client(cds_feedback_db=database)
+    assert post(second, fixture(SPEC_FEEDBACK[0]), path=FEEDBACK).status_code == 200
+    rows = FeedbackStore(database).all()
+    assert [(r["card"], r["outcome"]) for r in rows] == [
+        ("4e0a3a1e-3283-4575-ab82-028d55fe2719", "accepted"),
+        ("f6b95768-b1c8-40dc-8385-bf3504b82ffb", "overridden"),
+        ("9368d37b-283f-44a0-93ea-547cebab93ed", "overridden"),
+    ]
+    assert rows[0]["accepted_suggestions"] == ["e56e1945-20b3-4393-8503-a1a20fd73152"]
+    assert rows[0]["client_iss"] == ISS
+    assert rows[2]["reason_code"] == "d7ecf885"
+    assert rows[2]["user_comment"] == "A comment entered by the clinician."
+    assert rows[0]["outcome_timestamp_utc"] == "2021-12-11T10:05:31Z"
+
+
+def test_feedback_for_a_card_we_sent_round_trips(make_client: MakeClient, tmp_path: Path) -> None:
+    client = make_client()
+    [card] = post(client, high_body()).json()["cards"]
+    feedback = {
+        "feedback": [
+            {
+                "card": card["uuid"],
+                "outcome": "overridden",
+                "overrideReason": {"reason": card["overrideReasons"][0]},
+                "outcomeTimestamp": "2026-11-25T10:00:00Z",
+            }
+        ]
+    }
+    assert post(client, feedback, path=FEEDBACK).status_code == 200
+    [row] = FeedbackStore(tmp_path / "feedback.sqlite3").all()
+    assert (row["card"], row["reason_code"]) == (card["uuid"], "already-managed")
+
+
+def test_malformed_feedback_is_a_400_and_stores_nothing(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    body = {
+        "feedback": [
+            {"card": "c", "outcome": "accepted", "outcomeTimestamp": "2020-01-01T00:00:00Z"}
+        ]
+    }
+    response = post(make_client(), body, path=FEEDBACK)
+    assert outcome_of(response) == (400, "required", ["feedback[0].acceptedSuggestions"])
+    assert (
+        not (tmp_path / "feedback.sqlite3").exists()
+        or not FeedbackStore(tmp_path / "feedback.sqlite3").all()
+    )
+
+
+def test_no_response_holds_an_empty_value(make_client: MakeClient) -> None:
+    client = make_client()
+    patient_id, prefetch = risk_example("moderate")
+    for document in (
+        client.get("/cds-services").json(),
+        post(client, high_body()).json(),
+        post(client, hook_request(prefetch, patient_id=patient_id)).json(),
+    ):
+        assert empty_values(document) == []
