@@ -440,6 +440,11 @@ def _unwrap(value: Any) -> Any:
 CORPUS_REQUESTS = sorted(CORPUS.glob("*/*.json"))
 
 
+def test_the_cds_hooks_corpus_is_there() -> None:
+    """The corpus tests below must not pass by having nothing to run."""
+    assert len(CORPUS_REQUESTS) == 16
+
+
 @pytest.mark.parametrize("path", CORPUS_REQUESTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 @respx.mock
 def test_corpus_requests_from_an_unregistered_server_are_412_without_a_call(

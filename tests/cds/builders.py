@@ -8,9 +8,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.corpus import CORPUS as SHARED_CORPUS
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cds"
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "fhir-corpus" / "cds-hooks"
+CORPUS = SHARED_CORPUS / "cds-hooks"
 
 Json = dict[str, Any]
 
