@@ -26,8 +26,11 @@ Decisions an integrator may want to know:
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -109,7 +112,45 @@ def ingest(body: bytes, terminology: Terminology) -> IngestResult:
     for JSON that is not such a payload, for an invalid kept resource, for evidence
     about two patients and for a bundle from which no patient can be identified.
     Messages name elements and rules only, never input values.
+
+    The cyclic garbage collector is paused meanwhile (see `_collector_paused`).
     """
+    with _collector_paused():
+        return _ingest(body, terminology)
+
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic GC while any ingest runs; restore it when the last one ends.
+
+    Parsing builds about a million containers for a 10,000-entry bundle, and the GC,
+    triggered by their allocation, would traverse the growing tree again and again
+    (bench: 1.6x the ingest time at 10k entries, 2.3x at 100k). The tree holds no
+    cycles and is freed by reference counting when ingest returns, so the GC has
+    nothing to find in it. Counted, so overlapping requests in worker threads never
+    leave the collector disabled; if something else disabled it, it stays disabled.
+    """
+    global _pauses, _collector_was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_enabled:
+                gc.enable()
+
+
+def _ingest(body: bytes, terminology: Terminology) -> IngestResult:
     bundle, root = _unwrap(_parse(body))
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
