@@ -1,0 +1,85 @@
+"""`python -m bench [all|latency|memory|healthz|throughput|profile] [--small] [--json FILE]`.
+
+- latency: [1] `$oms-assess` over HTTP / `orjson.loads` and [2] whole-bundle validation /
+  `$oms-assess`, on 1k, 10k and 100k entries (validation on 1k and 10k only).
+- memory: [3] peak RSS of a fresh service process assessing a ~50 MB bundle / input size.
+- healthz: [4] `/healthz` latency while a 100k-entry bundle is assessed.
+- throughput: [5] a ~300-resource call under concurrent load / a bare parse-only route,
+  with uvicorn workers 1 and 2.
+- profile: pyinstrument profile of `assess_payload` on 10k entries (not part of `all`).
+
+`--small` runs every benchmark at a small size in well under a minute, for CI; no
+benchmark ever fails on a threshold, it only prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from bench import benchmarks
+from bench.server import Server
+
+CHOICES = ("all", "latency", "memory", "healthz", "throughput", "profile")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("which", nargs="?", default="all", choices=CHOICES)
+    parser.add_argument("--small", action="store_true", help="small sizes (CI), a few seconds")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="uvicorn worker counts for the throughput benchmark")  # fmt: skip
+    args = parser.parse_args(argv)
+    sizes = benchmarks.SMALL if args.small else benchmarks.FULL
+    started = time.perf_counter()
+    benchmarks.say(
+        f"oms-cds bench ({'small' if args.small else 'full'}) "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; python {platform.python_version()}; "
+        f"{_cpu()}"
+    )
+    figures: dict[str, object] = {}
+    which = args.which
+    if which in ("all", "latency", "healthz"):
+        with Server() as server:
+            if which in ("all", "latency"):
+                figures["latency"] = latency = benchmarks.latency(sizes, server)
+                figures["validation"] = benchmarks.validation(sizes, latency)
+            if which in ("all", "healthz"):
+                figures["healthz"] = benchmarks.healthz(sizes, server)
+    if which in ("all", "memory"):
+        figures["memory"] = benchmarks.memory(sizes)
+    if which in ("all", "throughput"):
+        figures["throughput"] = benchmarks.throughput(sizes, tuple(args.workers))
+    if which == "profile":
+        benchmarks.profile(1_000 if args.small else 10_000, 2 if args.small else 10)
+    benchmarks.say(f"done in {time.perf_counter() - started:.1f} s")
+    if args.json:
+        args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
+    return 0
+
+
+def _cpu() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {model}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

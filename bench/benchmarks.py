@@ -1,0 +1,308 @@
+"""The five benchmarks of issue 6 and a profile, each printing ratios to a same-run baseline.
+
+Every loop is bounded in count and in time; every server is on 127.0.0.1 and stopped.
+Figures are returned as plain dicts too, so a caller (the smoke test) can check shape.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.data import body_of_size, synthea_body
+from bench.server import ROOT, Server, connect, get, peak_rss_bytes, post, rss_bytes
+
+Figures = dict[str, Any]
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Sizes:
+    latency_entries: tuple[int, ...]
+    validation_entries: tuple[int, ...]
+    memory_bytes: int
+    healthz_entries: int
+    cds_entries: int
+    load_requests: int
+    load_seconds: float
+    repeats: int
+    budget_seconds: float
+
+
+FULL = Sizes((1_000, 10_000, 100_000), (1_000, 10_000), 50 * MB, 100_000, 300, 3000, 15.0, 7, 20.0)
+SMALL = Sizes((200, 1_000), (200,), 2 * MB, 5_000, 300, 200, 2.0, 3, 3.0)
+
+
+def timed(
+    fn: Callable[[], object], repeats: int, budget: float, *, collector: bool = True
+) -> list[float]:
+    """Wall times of up to `repeats` calls (at least one), stopping once `budget` s are spent.
+
+    Each call starts after a full `gc.collect()` (not timed), so that no call pays for
+    garbage left by the one before. With `collector=False` the GC is off during the calls.
+    """
+    times: list[float] = []
+    deadline = time.perf_counter() + budget
+    while len(times) < repeats and (not times or time.perf_counter() < deadline):
+        gc.collect()
+        if not collector:
+            gc.disable()
+        try:
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
+    return times
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+# --- 1 + 2: latency over HTTP vs orjson.loads, and vs whole-bundle validation -------------
+
+
+def latency(sizes: Sizes, server: Server) -> Figures:
+    """Median `$oms-assess` latency over HTTP / median `orjson.loads` of the same bytes."""
+    say("[1] $oms-assess over HTTP vs orjson.loads of the same bytes (medians)")
+    out: Figures = {}
+    for entries in sizes.latency_entries:
+        body = synthea_body(entries)
+        parse = statistics.median(
+            timed(partial(orjson.loads, body), sizes.repeats, sizes.budget_seconds)
+        )
+        bare = statistics.median(
+            timed(
+                partial(orjson.loads, body),
+                sizes.repeats,
+                sizes.budget_seconds,
+                collector=False,
+            )
+        )
+        # A fresh connection per size: the work above can outlast uvicorn's keep-alive.
+        conn = connect(server.port)
+        try:
+            status, answer, _ = post(conn, "/fhir/$oms-assess", body)  # warm-up and check
+            if status != 200:
+                raise RuntimeError(f"$oms-assess answered {status}: {answer[:300]!r}")
+            risk = _risk(answer)
+            http = statistics.median(
+                [
+                    post(conn, "/fhir/$oms-assess", body)[2]
+                    for _ in range(_repeats_for(entries, sizes))
+                ]
+            )
+            ratio = http / parse
+            out[str(entries)] = {
+                "bytes": len(body), "parse_s": parse, "parse_nogc_s": bare, "http_s": http,
+                "ratio": ratio, "ratio_nogc": http / bare, "risk": risk,
+            }  # fmt: skip
+            say(
+                f"    {entries:>7} entries {len(body) / MB:5.1f} MB: HTTP {ms(http):>10}"
+                f" | orjson.loads {ms(parse):>9} -> {ratio:4.2f}x"
+                f" | with GC off {ms(bare):>9} -> {http / bare:4.2f}x | risk {risk}"
+            )
+        finally:
+            conn.close()
+    return out
+
+
+def validation(sizes: Sizes, latency_figures: Figures) -> Figures:
+    """Whole-bundle R4B validation (parse + Bundle.model_validate) / the HTTP latency above."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    say("[2] whole-bundle fhir.resources R4B validation vs $oms-assess over HTTP (medians)")
+    out: Figures = {}
+    for entries in sizes.validation_entries:
+        body = synthea_body(entries)
+        full = statistics.median(
+            timed(
+                partial(_validate_whole, Bundle, body),
+                max(3, sizes.repeats // 2),
+                sizes.budget_seconds,
+            )
+        )
+        http = latency_figures[str(entries)]["http_s"]
+        out[str(entries)] = {"validate_s": full, "http_s": http, "speedup": full / http}
+        say(
+            f"    {entries:>7} entries: validate {ms(full):>10}  $oms-assess {ms(http):>9}"
+            f"  fast path {full / http:4.1f}x faster"
+        )
+    return out
+
+
+def _validate_whole(model: Any, body: bytes) -> object:
+    return model.model_validate(orjson.loads(body))
+
+
+def _repeats_for(entries: int, sizes: Sizes) -> int:
+    return max(3, sizes.repeats if entries <= 10_000 else sizes.repeats // 2)
+
+
+def _risk(answer: bytes) -> str:
+    bundle = orjson.loads(answer)
+    risk_assessment = bundle["entry"][0]["resource"]
+    return str(risk_assessment["prediction"][0]["qualitativeRisk"]["coding"][0]["code"])
+
+
+# --- 3: peak RSS while assessing a ~50 MB bundle ---------------------------------------------
+
+
+def memory(sizes: Sizes) -> Figures:
+    """Peak RSS (VmHWM) of a fresh service process over one large request / input size."""
+    say(f"[3] peak RSS of the service assessing a ~{sizes.memory_bytes / MB:.0f} MB bundle")
+    body = body_of_size(sizes.memory_bytes)
+    with Server() as server:
+        conn = connect(server.port)
+        try:
+            post(conn, "/fhir/$oms-assess", synthea_body(50))  # import-time work done
+            idle = peak_rss_bytes(server.pid)
+            status, _, seconds = post(conn, "/fhir/$oms-assess", body)
+            peak = peak_rss_bytes(server.pid)
+            after = rss_bytes(server.pid)
+        finally:
+            conn.close()
+    if status != 200:
+        raise RuntimeError(f"$oms-assess answered {status} on the large bundle")
+    out = {
+        "bytes": len(body), "idle_peak": idle, "peak": peak, "after": after, "seconds": seconds,
+        "peak_ratio": peak / len(body), "growth_ratio": (peak - idle) / len(body),
+    }  # fmt: skip
+    say(
+        f"    input {len(body) / MB:.1f} MB, idle {idle / MB:.0f} MB, peak {peak / MB:.0f} MB"
+        f" -> peak {out['peak_ratio']:.2f}x input (growth {out['growth_ratio']:.2f}x);"
+        f" RSS after {after / MB:.0f} MB; took {seconds:.2f} s"
+    )
+    return out
+
+
+# --- 4: /healthz while a 100k-entry bundle is assessed --------------------------------------
+
+
+def healthz(sizes: Sizes, server: Server) -> Figures:
+    """Median and max `/healthz` latency, probed every 50 ms while the big POST is in flight."""
+    say(f"[4] GET /healthz while a {sizes.healthz_entries}-entry bundle is assessed")
+    body = synthea_body(sizes.healthz_entries)
+    idle = [get(server.port, "/healthz")[1] for _ in range(10)]
+    done = threading.Event()
+    result: dict[str, Any] = {}
+
+    def big_post() -> None:
+        conn = connect(server.port)
+        try:
+            status, _, seconds = post(conn, "/fhir/$oms-assess", body)
+            result.update(status=status, seconds=seconds)
+        finally:
+            conn.close()
+            done.set()
+
+    worker = threading.Thread(target=big_post, daemon=True)
+    worker.start()
+    probes: list[float] = []
+    deadline = time.perf_counter() + 120
+    time.sleep(0.02)
+    while not done.is_set() and len(probes) < 400 and time.perf_counter() < deadline:
+        probes.append(get(server.port, "/healthz")[1])
+        time.sleep(0.05)
+    worker.join(timeout=120)
+    if result.get("status") != 200:
+        raise RuntimeError(f"the large $oms-assess answered {result.get('status')}")
+    if not probes:
+        probes = [float("nan")]
+    out = {
+        "idle_median_s": statistics.median(idle), "median_s": statistics.median(probes),
+        "max_s": max(probes), "probes": len(probes), "request_s": result["seconds"],
+    }  # fmt: skip
+    say(
+        f"    {len(probes)} probes during a {result['seconds']:.2f} s request: median "
+        f"{ms(out['median_s'])}, max {ms(out['max_s'])} (idle median {ms(out['idle_median_s'])})"
+    )
+    return out
+
+
+# --- 5: throughput of a CDS-sized call vs a bare parse-only route ---------------------------
+
+
+def throughput(sizes: Sizes, workers: tuple[int, ...] = (1, 2)) -> Figures:
+    """Closed-loop load from a separate process: `$oms-assess` / bare orjson route, per workers."""
+    say(f"[5] throughput, ~{sizes.cds_entries}-resource bundle, load from a separate process")
+    out: Figures = {}
+    with tempfile.TemporaryDirectory() as folder:
+        cases = {"typical": synthea_body(sizes.cds_entries, hits=False)}
+        cases["oms-hits"] = synthea_body(sizes.cds_entries, hits=True)
+        files = {name: Path(folder) / f"{name}.json" for name in cases}
+        for name, data in cases.items():
+            files[name].write_bytes(data)
+        for n in workers:
+            with Server(workers=n) as server:
+                for name, file in files.items():
+                    bare = _load(server.port, "/bench/parse", file, sizes, concurrency=4 * n)
+                    real = _load(server.port, "/fhir/$oms-assess", file, sizes, concurrency=4 * n)
+                    ratio = real["rps"] / bare["rps"] if bare["rps"] else 0.0
+                    out[f"workers={n} {name}"] = {"bare": bare, "assess": real, "ratio": ratio}
+                    say(
+                        f"    workers={n} {name:8} ({len(cases[name]) / 1024:.0f} KB): "
+                        f"$oms-assess {real['rps']:6.0f}/s p50 {ms(real['p50'])} "
+                        f"p99 {ms(real['p99'])} | bare parse {bare['rps']:6.0f}/s "
+                        f"p50 {ms(bare['p50'])} p99 {ms(bare['p99'])} | ratio {ratio:.0%}"
+                        + (f" | errors {real['errors'] + bare['errors']}" if real["errors"]
+                           or bare["errors"] else "")
+                    )  # fmt: skip
+    return out
+
+
+def _load(port: int, path: str, file: Path, sizes: Sizes, concurrency: int) -> Figures:
+    command = [
+        sys.executable, "-m", "bench.load", "--port", str(port), "--path", path,
+        "--body-file", str(file), "--concurrency", str(concurrency),
+        "--requests", str(sizes.load_requests), "--seconds", str(sizes.load_seconds),
+    ]  # fmt: skip
+    # Warm-up run, short, so first-request costs do not count.
+    warm = [*command[:-4], "--requests", "20", "--seconds", "2"]
+    subprocess.run(warm, cwd=ROOT, check=True, capture_output=True, timeout=60)
+    done = subprocess.run(
+        command, cwd=ROOT, check=True, capture_output=True, timeout=sizes.load_seconds + 60
+    )
+    figures: Figures = orjson.loads(done.stdout)
+    return figures
+
+
+# --- profile --------------------------------------------------------------------------------
+
+
+def profile(entries: int, repeats: int) -> str:
+    """A pyinstrument profile of `assess_payload` in-process (where the time goes)."""
+    from pyinstrument import Profiler
+
+    from service.engine import assess_payload
+    from service.terminology import load_terminology
+
+    terminology = load_terminology()
+    body = synthea_body(entries)
+    assess_payload(body, terminology)
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    for _ in range(repeats):
+        assess_payload(body, terminology)
+    profiler.stop()
+    text: str = profiler.output_text(unicode=False, color=False)
+    say(f"[profile] assess_payload on {entries} entries x {repeats} (pyinstrument)")
+    say(text)
+    return text

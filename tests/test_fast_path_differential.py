@@ -1,0 +1,521 @@
+"""The fast path gives the answer that whole-bundle validation and mapping give.
+
+Fast path: `engine.assess_payload` (orjson, entries as dicts, only criterion-coded
+Conditions/Observations and the Patients validated and mapped). Reference path, written
+here: stdlib `json`, the whole payload validated with the fhir.resources R4B model of its
+type, then every Condition and Observation mapped, no candidate filtering. Both must give
+the same assessment (patient, each criterion's status and evidence, risk, preliminary
+flag, basis) or the same 4xx status.
+
+One difference is by design and is asserted, not hidden: a validation fault in a
+resource that cannot change the answer (not a Patient, no criterion code) fails the
+reference's whole-bundle validation but not the fast path. The reference then records
+it as tolerated and assesses the rest; for every input the test also says which case
+it was, so a corpus file cannot drift silently from one to the other.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.parameters import Parameters
+from pydantic import ValidationError
+
+from service import ingest as fast_ingest
+from service.domain.criteria import assess
+from service.engine import assess_payload
+from service.errors import OmsError
+from service.ingest import KeptResource
+from service.mappers.condition import condition_evidence
+from service.mappers.observation import observation_evidence
+from service.terminology import Terminology
+from tests.builders import (
+    ABSENT,
+    CLINICAL_FINDING,
+    HPO,
+    HPO_ALIAS,
+    ICD10CM,
+    SCT,
+    bundle,
+    concept,
+    condition,
+    observation,
+    patient,
+)
+from tests.corpus import CORPUS, ROOT
+
+Json = dict[str, Any]
+NB = (SCT, "281562007")
+OPSOCLONUS = (HPO, "HP:0010543")
+MYOCLONUS = (ICD10CM, "G25.3")
+SLEEP = (SCT, "55929007")
+
+
+# --- the two paths, reduced to a comparable outcome -------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An assessment, or an error status; `tolerated` counts faults the fast path may skip."""
+
+    status: int
+    answer: tuple[object, ...] = ()
+    tolerated: int = 0
+
+    def same_as(self, other: Outcome) -> bool:
+        return (self.status, self.answer) == (other.status, other.answer)
+
+
+def fast(body: bytes, terminology: Terminology) -> Outcome:
+    try:
+        result = assess_payload(body, terminology)
+    except OmsError as exc:
+        assert 400 <= exc.status < 500, exc
+        return Outcome(exc.status)
+    return Outcome(200, _answer(result.patient, result.assessment))
+
+
+def _answer(patient: str, assessment: Any) -> tuple[object, ...]:
+    return (
+        patient,
+        tuple(
+            (
+                r.criterion,
+                str(r.status),
+                tuple(sorted((e.reference, e.present) for e in r.evidence)),
+            )
+            for r in assessment.results
+        ),
+        str(assessment.risk),
+        assessment.preliminary,
+        assessment.basis,
+    )
+
+
+class Rejected(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+def reference(body: bytes, terminology: Terminology) -> Outcome:
+    try:
+        return _reference(body, terminology)
+    except Rejected as rejected:
+        return Outcome(rejected.status)
+
+
+def _reference(body: bytes, terminology: Terminology) -> Outcome:
+    try:
+        document = json.loads(body, parse_constant=_no_constants)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
+        raise Rejected(400) from None
+    entries, entry_loc = _unwrap(document)
+    faulty = _whole_payload_faults(document, entry_loc)
+
+    index = fast_ingest._reference_index(
+        [(i, f"e[{i}]", _full_url(e), e["resource"]) for i, e in enumerate(entries)]
+    )
+    patients: list[str] = []
+    others: list[str] = []
+    evidence = []
+    tolerated = 0
+    for i, entry in enumerate(entries):
+        resource = entry["resource"]
+        kind = resource.get("resourceType")
+        relevant = kind == "Patient" or _has_criterion_code(resource, terminology)
+        if i in faulty or (relevant and kind != "Patient" and _binding_fault(resource)):
+            if relevant:
+                raise Rejected(422)
+            tolerated += 1
+            continue
+        if kind == "Patient":
+            key = fast_ingest._patient_key(resource, _full_url(entry))
+            patients += [key] if key else []
+            continue
+        if kind not in ("Condition", "Observation"):
+            continue
+        # Every Condition and Observation is mapped: the filter must drop no evidence.
+        path = f"Bundle.entry[{i}].resource"
+        kept = KeptResource(
+            resource, fast_ingest._reference(resource, _full_url(entry), path), i, path
+        )
+        found = (condition_evidence if kind == "Condition" else observation_evidence)(
+            kept, terminology
+        )
+        if not relevant:
+            assert not found, "a resource without criterion codes gave evidence"
+            try:
+                other = fast_ingest._subject_key(resource.get("subject"), index, path)
+            except OmsError:
+                other = None  # unread subjects of unrelated results are skipped
+            others += [other] if other else []
+            continue
+        try:
+            subject = fast_ingest._subject_key(resource.get("subject"), index, path)
+        except OmsError:
+            raise Rejected(422) from None
+        patients += [subject] if subject else []
+        evidence += found
+    if not patients:
+        # Nothing relevant names the patient: unrelated results may, if they agree.
+        patients = others
+    if len(set(patients)) != 1:
+        raise Rejected(422)
+    return Outcome(200, _answer(patients[0], assess(terminology.criteria, evidence)), tolerated)
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _full_url(entry: Json) -> str | None:
+    full_url = entry.get("fullUrl")
+    return full_url.strip() if isinstance(full_url, str) else None
+
+
+def _unwrap(document: object) -> tuple[list[Json], tuple[object, ...]]:
+    """The entries that hold a resource, and the validation `loc` prefix of `entry`."""
+    if not isinstance(document, dict):
+        raise Rejected(422)
+    if document.get("resourceType") == "Bundle":
+        found, loc = document, ("entry",)
+    elif document.get("resourceType") == "Parameters":
+        parts = [
+            (k, p)
+            for k, p in enumerate(document.get("parameter") or [])
+            if isinstance(p, dict) and p.get("name") == "bundle"
+        ]
+        if len(parts) != 1 or not isinstance(parts[0][1].get("resource"), dict):
+            raise Rejected(422)
+        found, loc = parts[0][1]["resource"], ("parameter", parts[0][0], "resource", "entry")
+        if found.get("resourceType") != "Bundle":
+            raise Rejected(422)
+    else:
+        raise Rejected(422)
+    entries = found.get("entry") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise Rejected(422)
+    return [
+        e
+        for e in entries
+        if isinstance(e.get("resource"), dict)
+        and not (isinstance(e.get("search"), dict) and e["search"].get("mode") == "outcome")
+    ], loc
+
+
+def _whole_payload_faults(document: Json, entry_loc: tuple[object, ...]) -> set[int]:
+    """Indices (among resource-holding entries) of entries the R4B model rejects.
+
+    A fault outside any entry's resource rejects the payload outright.
+    """
+    model = Bundle if document["resourceType"] == "Bundle" else Parameters
+    try:
+        model.model_validate(document)
+    except ValidationError as exc:
+        raw = _raw_entries(document, entry_loc)
+        usable = {id(e): n for n, e in enumerate(_unwrap(document)[0])}
+        faulty = set()
+        for error in exc.errors():
+            if fast_ingest._forgiven(error):
+                continue  # whitespace around a code, which DESIGN.md says to ignore
+            loc = error["loc"]
+            n = len(entry_loc)
+            if tuple(loc[:n]) != entry_loc or len(loc) < n + 2 or loc[n + 1] != "resource":
+                raise Rejected(422) from None
+            entry = raw[int(loc[n])]
+            faulty.add(usable[id(entry)])
+        return faulty
+    return set()
+
+
+def _raw_entries(document: Json, entry_loc: tuple[object, ...]) -> list[Json]:
+    node: Any = document
+    for part in entry_loc:
+        node = node[part]
+    return list(node)
+
+
+def _has_criterion_code(resource: Json, terminology: Terminology) -> bool:
+    kind = resource.get("resourceType")
+    if kind not in ("Condition", "Observation"):
+        return False
+    concepts = [resource.get("code")]
+    if kind == "Observation":
+        concepts.append(resource.get("valueCodeableConcept"))
+    return any(terminology.criteria_in(c) for c in concepts)
+
+
+def _binding_fault(resource: Json) -> bool:
+    """The required bindings the rules read, which the R4B models do not check."""
+    try:
+        fast_ingest._check_bindings(resource, "x")
+    except OmsError:
+        return True
+    return False
+
+
+# --- inputs: every corpus file, in the shape the service takes ---------------------------
+
+
+def _corpus_files() -> list[Path]:
+    return sorted(p for p in CORPUS.rglob("*.json") if p.name != "MANIFEST.json")
+
+
+def _as_payload(path: Path) -> bytes:
+    """Bundles and Parameters as they are; CDS Hooks prefetch and AHRQ data[] as a Bundle."""
+    raw = path.read_bytes()
+    document = orjson.loads(raw)
+    if isinstance(document, dict) and "hook" in document:
+        return orjson.dumps(_prefetch_bundle(document.get("prefetch") or {}))
+    if isinstance(document, dict) and isinstance(document.get("data"), list):
+        return orjson.dumps(bundle(*document["data"]))
+    return raw
+
+
+def _prefetch_bundle(prefetch: Json) -> Json:
+    entries: list[Json] = []
+    for value in prefetch.values():
+        item = value.get("resource") if isinstance(value, dict) and "response" in value else value
+        if not isinstance(item, dict):
+            continue
+        if item.get("resourceType") == "Bundle":
+            entries += [e for e in item.get("entry") or [] if isinstance(e, dict)]
+        else:
+            entries.append({"resource": item})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+CORPUS_FILES = _corpus_files()
+
+
+def test_the_corpus_is_there() -> None:
+    """All 187 files are compared: a missing corpus fails here instead of skipping."""
+    assert len(CORPUS_FILES) == 187
+
+
+@pytest.mark.parametrize(
+    "path", CORPUS_FILES, ids=[str(p.relative_to(CORPUS)) for p in CORPUS_FILES]
+)
+def test_corpus_file_gives_the_same_answer_both_ways(path: Path, terminology: Terminology) -> None:
+    body = _as_payload(path)
+    expected, got = reference(body, terminology), fast(body, terminology)
+    assert got.same_as(expected), (expected, got)
+    assert (path.relative_to(CORPUS).as_posix() in TOLERATED) == (expected.tolerated > 0)
+
+
+#: Corpus inputs whose whole-bundle validation fails only in resources that cannot change
+#: the answer (see the README of the corpus for what is wrong in each).
+TOLERATED = {
+    "cds-hooks/ahrq-cds-connect/fixture-lazy_person_invocation.json",
+    "cds-hooks/cqf-ruler/opioidcds-04-request-prefetch.json",
+}
+
+
+def test_corpus_covers_both_outcomes(terminology: Terminology) -> None:
+    """Not a comparison of errors only: many corpus files are assessed, many rejected."""
+    statuses = [fast(_as_payload(p), terminology).status for p in CORPUS_FILES]
+    assert statuses.count(200) >= 20
+    assert statuses.count(422) >= 100
+
+
+# --- synthetic OMS-positive inputs --------------------------------------------------------
+
+
+def _synthea(name: str = "Bob965_Keeling57_3f6fd0bb-6cd3-eb3f-4401-cd38ace25f2b") -> Json:
+    document: Json = orjson.loads(
+        (CORPUS / "synthea" / "fhir-data-pipes" / f"{name}.json").read_bytes()
+    )
+    return document
+
+
+def _synthea_with(*resources: Json) -> Json:
+    """A real Synthea patient bundle with criterion-coded resources about its patient added."""
+    document = _synthea()
+    subject = next(e for e in document["entry"] if e["resource"]["resourceType"] == "Patient")
+    for n, resource in enumerate(resources):
+        resource = copy.deepcopy(resource)
+        resource["subject"] = {"reference": subject["fullUrl"]}
+        position = (n + 1) * len(document["entry"]) // (len(resources) + 1)
+        document["entry"].insert(
+            position,
+            {"fullUrl": f"urn:uuid:00000000-0000-4000-8000-{n:012d}", "resource": resource},
+        )
+    return document
+
+
+def _parameters(document: Json) -> Json:
+    return {"resourceType": "Parameters", "parameter": [{"name": "bundle", "resource": document}]}
+
+
+def _examples() -> Iterator[Any]:
+    for name in ("high", "moderate", "low"):
+        yield pytest.param(
+            (ROOT / "examples" / f"{name}.json").read_bytes(), "200", id=f"example {name}"
+        )
+
+
+def _synthetic() -> Iterator[Any]:
+    high = (
+        condition(NB, id="nb", verification="confirmed"),
+        observation(CLINICAL_FINDING, id="eyes", valueCodeableConcept=concept(OPSOCLONUS)),
+        condition(MYOCLONUS, id="jerks"),
+    )
+    cases: list[tuple[str, Json, str]] = [
+        ("Synthea patient, three criteria met: high", _synthea_with(*high), "high"),
+        ("same, wrapped in Parameters", _parameters(_synthea_with(*high)), "high"),
+        (
+            "two met, two unknown: moderate",
+            _synthea_with(high[0], high[1]),
+            "moderate",
+        ),
+        (
+            "neuroblastoma refuted, others met: high, one not-met",
+            _synthea_with(
+                condition(NB, id="nb", verification="refuted"),
+                high[1],
+                high[2],
+                observation(SLEEP, id="sleep", valueBoolean=True),
+            ),
+            "high",
+        ),
+        (
+            "provisional diagnosis and preliminary observation: preliminary",
+            _synthea_with(
+                condition(NB, id="nb", verification="provisional"),
+                observation(OPSOCLONUS, id="eyes", status="preliminary"),
+                high[2],
+            ),
+            "high",
+        ),
+        (
+            "HPO alias system and whitespace around codes",
+            _synthea_with(
+                condition((HPO_ALIAS, " HP:0003006 "), id="nb-hpo"),
+                observation((" " + HPO, "HP:0010543"), id="eyes"),
+            ),
+            "moderate",
+        ),
+        (
+            "absent findings only: low with not-met criteria",
+            _synthea_with(
+                observation(OPSOCLONUS, id="no-eyes", valueCodeableConcept=concept(ABSENT)),
+                observation(MYOCLONUS, id="no-jerks", valueBoolean=False),
+            ),
+            "low",
+        ),
+        (
+            "entered-in-error and cancelled say nothing",
+            _synthea_with(
+                condition(NB, id="nb", verification="entered-in-error"),
+                observation(OPSOCLONUS, id="eyes", status="cancelled"),
+            ),
+            "low",
+        ),
+        (
+            "invalid criterion Condition (onsetDateTime not a date): 422",
+            _synthea_with(condition(NB, id="nb", onsetDateTime="not-a-date")),
+            "422",
+        ),
+        (
+            "invalid Encounter without criterion codes: tolerated, still high",
+            _with_broken_encounter(_synthea_with(*high)),
+            "high",
+        ),
+        (
+            "criterion Condition about another patient: 422",
+            _with_other_subject(_synthea_with(*high)),
+            "422",
+        ),
+    ]
+    for title, document, expected in cases:
+        yield pytest.param(orjson.dumps(document), expected, id=title)
+    minimal = bundle(patient(), *(copy.deepcopy(r) for r in high))
+    yield pytest.param(orjson.dumps(minimal), "high", id="minimal bundle, high")
+    yield pytest.param(b'{"resourceType": "Bundle", "entry": [', "400", id="truncated JSON")
+    yield pytest.param(b"\xff\xfe{}", "400", id="not UTF-8")
+
+
+def _with_broken_encounter(document: Json) -> Json:
+    encounter = next(e for e in document["entry"] if e["resource"]["resourceType"] == "Encounter")
+    encounter["resource"]["status"] = ["finished"]  # a list where a code belongs
+    return document
+
+
+def _with_other_subject(document: Json) -> Json:
+    added = next(e for e in document["entry"] if e["resource"].get("id") == "jerks")
+    added["resource"]["subject"] = {"reference": "Patient/someone-else"}
+    return document
+
+
+@pytest.mark.parametrize(("body", "expected"), [*_examples(), *_synthetic()])
+def test_synthetic_input_gives_the_same_answer_both_ways(
+    body: bytes, expected: str, terminology: Terminology
+) -> None:
+    want, got = reference(body, terminology), fast(body, terminology)
+    assert got.same_as(want), (want, got)
+    if expected.isdigit():
+        assert got.status == int(expected)
+    else:
+        assert got.status == 200
+        assert got.answer[2] == expected
+
+
+def test_bench_bundle_gives_the_same_answer_both_ways(terminology: Terminology) -> None:
+    """The benchmarks' generated Synthea-like bundle: the figures are about a right answer."""
+    from bench.data import synthea_body
+
+    body = synthea_body(500)
+    want, got = reference(body, terminology), fast(body, terminology)
+    assert got.same_as(want), (want, got)
+    assert got.answer[2] == "high"
+
+
+# --- the collector pause around ingest ---------------------------------------------------
+
+
+def test_ingest_restores_the_collector_after_success_and_error(terminology: Terminology) -> None:
+    assert gc.isenabled()
+    assess_payload(orjson.dumps(bundle(patient(), condition(NB))), terminology)
+    assert gc.isenabled()
+    with pytest.raises(OmsError):
+        assess_payload(b"[", terminology)
+    assert gc.isenabled()
+
+
+def test_overlapping_ingests_leave_the_collector_enabled(terminology: Terminology) -> None:
+    body = orjson.dumps(bundle(patient(), *(condition(NB, id=f"c{n}") for n in range(200))))
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                assess_payload(body, terminology)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert gc.isenabled()
+
+
+def test_a_collector_disabled_by_the_host_stays_disabled(terminology: Terminology) -> None:
+    gc.disable()
+    try:
+        assess_payload(orjson.dumps(bundle(patient(), condition(NB))), terminology)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
