@@ -13,6 +13,7 @@ reason is logged as a category, never the token or its claims):
 
 from __future__ import annotations
 
+import base64
 import heapq
 import logging
 import threading
@@ -34,6 +35,7 @@ _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
 _JWKS_TTL = 300.0
 _JWKS_MIN_REFRESH = 30.0
 _JWKS_MAX_BYTES = 256 * 1024
+_MIN_RSA_BITS = 2048
 
 Json = dict[str, Any]
 
@@ -209,6 +211,8 @@ class JwtVerifier:
             _reject("key type")
         if alg == "ES384" and jwk.get("crv") != "P-384":
             _reject("curve")
+        if alg == "RS384" and _rsa_bits(jwk) < _MIN_RSA_BITS:
+            _reject("rsa size")
         return jwt.PyJWK(jwk, algorithm=alg).key
 
 
@@ -227,6 +231,14 @@ def _find(key_set: Json, kid: str) -> Json | None:
         if isinstance(jwk, dict) and jwk.get("kid") == kid:
             return jwk
     return None
+
+
+def _rsa_bits(jwk: Json) -> int:
+    modulus = jwk.get("n")
+    if not isinstance(modulus, str):
+        return 0
+    raw = base64.urlsafe_b64decode(modulus + "=" * (-len(modulus) % 4))
+    return int.from_bytes(raw, "big").bit_length()
 
 
 def _number(value: object) -> bool:

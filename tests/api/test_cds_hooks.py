@@ -674,3 +674,24 @@ def test_no_response_holds_an_empty_value(make_client: MakeClient) -> None:
         post(client, hook_request(prefetch, patient_id=patient_id)).json(),
     ):
         assert empty_values(document) == []
+
+
+@respx.mock
+def test_neither_token_reaches_the_logs(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    respx.get(url__startswith=FHIR).mock(return_value=httpx.Response(500))
+    client = make_client()
+    jwt_token = ES.token(aud=AUD)
+    body = hook_request(patient_id="p1", fhir_server=FHIR, token=TOKEN)
+    with caplog.at_level("DEBUG"):
+        assert post(client, body, token=jwt_token).status_code == 412
+        assert post(client, body, token=jwt_token).status_code == 401
+    assert TOKEN not in caplog.text
+    assert jwt_token not in caplog.text
+    assert jwt_token.split(".")[1] not in caplog.text
+
+
+def test_an_unknown_service_id_is_a_404(make_client: MakeClient) -> None:
+    response = post(make_client(), high_body(), path="/cds-services/other-service")
+    assert response.status_code == 404

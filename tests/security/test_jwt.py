@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import time
+import warnings
 from typing import Any
 
 import httpx
@@ -227,3 +228,14 @@ def test_the_spec_example_token_is_refused() -> None:
     v = verifier(iss="https://fhir-ehr.example.com/", jwks=jwks(key))
     with pytest.raises(Unauthorized):
         verify(v, bearer(token), ["https://cds.example.org/cds-services/some-service"])
+
+
+def test_an_rsa_key_shorter_than_2048_bits_is_refused() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    weak = SigningKey("RS384", "weak", rsa.generate_private_key(65537, key_size=1024))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyJWT warns when signing with a short key
+        token = weak.token()
+    with pytest.raises(Unauthorized):
+        verify(verifier(jwks=jwks(weak)), bearer(token))
