@@ -126,13 +126,8 @@ async def oms_screening(
     limits = FetchLimits(
         settings.cds_fhir_timeout_seconds, settings.cds_fhir_max_pages, settings.max_body_bytes
     )
-    async with httpx.AsyncClient(
-        timeout=settings.cds_fhir_timeout_seconds,
-        follow_redirects=False,
-        trust_env=False,
-        transport=state.fhir_transport,
-    ) as http:
-        found = await gather(hook_request, prefetch_keys(terminology), client, http, limits)
+    keys = prefetch_keys(terminology)
+    found = await gather(hook_request, keys, client, limits, state.fhir_transport)
     cards = await run_in_threadpool(screen, hook_request, found, terminology)
     log.info("cds hook answered", extra={"hook_instance": hook_request.hook_instance})
     return _json({"cards": cards})

@@ -28,10 +28,8 @@ def run(body: dict[str, Any], terminology: Terminology, *, max_pages: int = 5) -
     request = parse_hook_request(json.dumps(body).encode())
 
     async def go() -> list[Found]:
-        async with httpx.AsyncClient() as http:
-            return await gather(
-                request, prefetch_keys(terminology), CLIENT, http, FetchLimits(1.0, max_pages)
-            )
+        keys = prefetch_keys(terminology)
+        return await gather(request, keys, CLIENT, FetchLimits(1.0, max_pages))
 
     return asyncio.run(go())
 
