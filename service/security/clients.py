@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+import jwt
 import orjson
 
 from service.errors import OmsError
@@ -81,6 +82,9 @@ def _client(item: object, where: str) -> TrustedClient:
         raise CdsConfigError(f"{where}: give exactly one of jwks and jwks_url")
     if jwks is not None and not (isinstance(jwks, dict) and isinstance(jwks.get("keys"), list)):
         raise CdsConfigError(f"{where}: jwks must be a JWK Set ({{'keys': [...]}})")
+    for n, key in enumerate(jwks["keys"] if jwks is not None else []):
+        if not _usable_public_key(key):
+            raise CdsConfigError(f"{where}: jwks key {n} is not a public JWK with a kid")
     if jwks_url is not None and not (isinstance(jwks_url, str) and _secure_or_loopback(jwks_url)):
         raise CdsConfigError(f"{where}: jwks_url must be an https URL (http only for loopback)")
     servers = item.get("fhir_servers", [])
@@ -89,6 +93,16 @@ def _client(item: object, where: str) -> TrustedClient:
     ):
         raise CdsConfigError(f"{where}: fhir_servers must be a list of http(s) URLs")
     return TrustedClient(iss=iss, fhir_servers=tuple(servers), jwks=jwks, jwks_url=jwks_url)
+
+
+def _usable_public_key(key: object) -> bool:
+    if not isinstance(key, dict) or not isinstance(key.get("kid"), str) or "d" in key:
+        return False
+    try:
+        jwt.PyJWK(key)
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        return False
+    return True
 
 
 def parse_http_url(url: str) -> SplitResult | None:

@@ -73,6 +73,13 @@ def test_a_valid_file_gives_clients_by_iss(tmp_path: Path) -> None:
             [{"iss": "x", "jwks": {"keys": []}, "jwks_url": "https://x/j"}], id="both-key-sources"
         ),
         pytest.param([{"iss": "x", "jwks": {"k": 1}}], id="jwks-not-a-set"),
+        pytest.param([{"iss": "x", "jwks": {"keys": [{"kty": "EC", "kid": "k"}]}}], id="bad-jwk"),
+        pytest.param(
+            [{"iss": "x", "jwks": {"keys": [{**es384().jwk(), "kid": None}]}}], id="jwk-without-kid"
+        ),
+        pytest.param(
+            [{"iss": "x", "jwks": {"keys": [{**es384().jwk(), "d": "secret"}]}}], id="private-jwk"
+        ),
         pytest.param([{"iss": "x", "jwks_url": "http://x.example/j"}], id="jwks-url-http"),
         pytest.param(
             [{"iss": "x", "jwks": {"keys": []}, "fhir_servers": "https://x"}], id="servers-not-list"
@@ -99,3 +106,11 @@ def test_a_missing_file_stops_the_service(tmp_path: Path) -> None:
 def test_jwks_url_may_be_http_on_loopback(tmp_path: Path) -> None:
     path = write(tmp_path, [{"iss": "x", "jwks_url": "http://127.0.0.1:9/jwks.json"}])
     assert load_clients(path)["x"].jwks_url == "http://127.0.0.1:9/jwks.json"
+
+
+def test_the_spec_example_jwks_is_a_usable_static_key_set(tmp_path: Path) -> None:
+    from tests.cds.builders import fixture
+
+    key_set = fixture("spec-2.0-jwks.json")
+    path = write(tmp_path, [{"iss": "https://fhir-ehr.example.com/", "jwks": key_set}])
+    assert load_clients(path)["https://fhir-ehr.example.com/"].jwks == key_set
