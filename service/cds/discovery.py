@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
 
 from service.terminology import Terminology
@@ -42,8 +43,9 @@ class PrefetchKey:
     read: bool
 
 
+@cache
 def prefetch_keys(terminology: Terminology) -> tuple[PrefetchKey, ...]:
-    """The four templates, in the order the data are assembled."""
+    """The four templates, in the order the data are assembled (built once per terminology)."""
     codes = ",".join(
         sorted({code for pairs in terminology.criterion_codes.values() for _, code in pairs})
     )
