@@ -42,7 +42,7 @@ class Sizes:
 
 
 FULL = Sizes((1_000, 10_000, 100_000), (1_000, 10_000), 50 * MB, 100_000, 300, 3000, 15.0, 7, 20.0)
-SMALL = Sizes((200, 1_000), (200,), 2 * MB, 5_000, 300, 200, 2.0, 3, 3.0)
+SMALL = Sizes((200, 1_000), (200,), 2 * MB, 10_000, 300, 200, 2.0, 3, 3.0)
 
 
 def timed(
@@ -217,21 +217,22 @@ def healthz(sizes: Sizes, server: Server) -> Figures:
     worker.start()
     probes: list[float] = []
     deadline = time.perf_counter() + 120
-    time.sleep(0.02)
+    time.sleep(0.01)
     while not done.is_set() and len(probes) < 400 and time.perf_counter() < deadline:
         probes.append(get(server.port, "/healthz")[1])
         time.sleep(0.05)
     worker.join(timeout=120)
     if result.get("status") != 200:
         raise RuntimeError(f"the large $oms-assess answered {result.get('status')}")
+    count = len(probes)
     if not probes:
         probes = [float("nan")]
     out = {
         "idle_median_s": statistics.median(idle), "median_s": statistics.median(probes),
-        "max_s": max(probes), "probes": len(probes), "request_s": result["seconds"],
+        "max_s": max(probes), "probes": count, "request_s": result["seconds"],
     }  # fmt: skip
     say(
-        f"    {len(probes)} probes during a {result['seconds']:.2f} s request: median "
+        f"    {count} probes during a {result['seconds']:.2f} s request: median "
         f"{ms(out['median_s'])}, max {ms(out['max_s'])} (idle median {ms(out['idle_median_s'])})"
     )
     return out
@@ -242,7 +243,10 @@ def healthz(sizes: Sizes, server: Server) -> Figures:
 
 def throughput(sizes: Sizes, workers: tuple[int, ...] = (1, 2)) -> Figures:
     """Closed-loop load from a separate process: `$oms-assess` / bare orjson route, per workers."""
-    say(f"[5] throughput, ~{sizes.cds_entries}-resource bundle, load from a separate process")
+    say(
+        f"[5] throughput, ~{sizes.cds_entries}-resource bundle, {CONCURRENCY} connections"
+        " from a separate load process"
+    )
     out: Figures = {}
     with tempfile.TemporaryDirectory() as folder:
         cases = {"typical": synthea_body(sizes.cds_entries, hits=False)}
@@ -253,8 +257,8 @@ def throughput(sizes: Sizes, workers: tuple[int, ...] = (1, 2)) -> Figures:
         for n in workers:
             with Server(workers=n) as server:
                 for name, file in files.items():
-                    bare = _load(server.port, "/bench/parse", file, sizes, concurrency=4 * n)
-                    real = _load(server.port, "/fhir/$oms-assess", file, sizes, concurrency=4 * n)
+                    bare = _load(server.port, "/bench/parse", file, sizes)
+                    real = _load(server.port, "/fhir/$oms-assess", file, sizes)
                     ratio = real["rps"] / bare["rps"] if bare["rps"] else 0.0
                     out[f"workers={n} {name}"] = {"bare": bare, "assess": real, "ratio": ratio}
                     say(
@@ -268,7 +272,13 @@ def throughput(sizes: Sizes, workers: tuple[int, ...] = (1, 2)) -> Figures:
     return out
 
 
-def _load(port: int, path: str, file: Path, sizes: Sizes, concurrency: int) -> Figures:
+#: Connections kept busy by the load generator, the same for every worker setting.
+CONCURRENCY = 8
+
+
+def _load(
+    port: int, path: str, file: Path, sizes: Sizes, concurrency: int = CONCURRENCY
+) -> Figures:
     command = [
         sys.executable, "-m", "bench.load", "--port", str(port), "--path", path,
         "--body-file", str(file), "--concurrency", str(concurrency),

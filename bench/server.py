@@ -36,6 +36,8 @@ class Server:
     """uvicorn serving `bench.app:create_bench_app` with `workers` processes."""
 
     workers: int = 1
+    #: uvicorn's HTTP parser: "auto" is httptools when installed, else h11.
+    http: str = "auto"
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -44,7 +46,7 @@ class Server:
         command = [
             sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory",
             "--host", HOST, "--port", str(self.port), "--workers", str(self.workers),
-            "--log-level", "warning", "--no-access-log",
+            "--http", self.http, "--log-level", "warning", "--no-access-log",
         ]  # fmt: skip
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         self._wait_ready(timeout=60.0)

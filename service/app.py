@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from service.api import cds_hooks, errors, fhir, health
+from service.api import cds_hooks, errors, fhir, fhir_server, health
 from service.settings import Settings
 from service.terminology import Terminology, load_terminology
 
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
     errors.install(app)
     app.include_router(health.router)
     app.include_router(fhir.router)
+    app.include_router(fhir_server.router)
     cds_hooks.install(app)
     return app
 

@@ -1,0 +1,71 @@
+"""`python -m bench --small` keeps working: every benchmark runs and reports its figures.
+
+Nothing here is timed or compared with a threshold; the figures are only checked for
+shape (and the assessments for the right answer), so the test fails when a benchmark
+breaks, never because a machine is slow.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench") / "figures.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--small", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    result: dict[str, Any] = orjson.loads(out.read_bytes())
+    return result
+
+
+def test_latency_reports_a_ratio_per_size_and_a_high_risk_answer(figures: dict[str, Any]) -> None:
+    latency = figures["latency"]
+    assert set(latency) == {"200", "1000"}
+    for size in latency.values():
+        assert size["ratio"] > 0
+        assert size["risk"] == "high"
+
+
+def test_validation_reports_a_speedup(figures: dict[str, Any]) -> None:
+    assert figures["validation"]["200"]["speedup"] > 0
+
+
+def test_memory_reports_peak_rss_as_a_multiple_of_the_input(figures: dict[str, Any]) -> None:
+    memory = figures["memory"]
+    assert memory["peak"] >= memory["idle_peak"] > 0
+    assert memory["peak_ratio"] > 0
+
+
+def test_healthz_was_probed_while_the_large_bundle_was_assessed(figures: dict[str, Any]) -> None:
+    assert figures["healthz"]["probes"] >= 1
+
+
+def test_throughput_covers_both_worker_settings_without_errors(figures: dict[str, Any]) -> None:
+    throughput = figures["throughput"]
+    assert set(throughput) == {
+        "workers=1 typical",
+        "workers=1 oms-hits",
+        "workers=2 typical",
+        "workers=2 oms-hits",
+    }
+    for case in throughput.values():
+        assert case["assess"]["count"] > 0
+        assert case["bare"]["count"] > 0
+        assert case["assess"]["errors"] == case["bare"]["errors"] == 0
