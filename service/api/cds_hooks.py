@@ -10,6 +10,7 @@ Without a clients file every authenticated route answers 401, unless
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
 from service.cds.discovery import SERVICE_ID, discovery_document, prefetch_keys
+from service.cds.errors import FeedbackNotStored
 from service.cds.feedback import parse_feedback
 from service.cds.prefetch import FetchLimits, gather
 from service.cds.request import parse_hook_request
@@ -141,7 +143,11 @@ async def oms_screening_feedback(
     body = await read_limited(request, min(FEEDBACK_MAX_BYTES, settings.max_body_bytes))
     items = parse_feedback(body)
     state: CdsState = request.app.state.cds
-    await run_in_threadpool(state.feedback.add, client.iss, SERVICE_ID, items)
+    try:
+        await run_in_threadpool(state.feedback.add, client.iss, SERVICE_ID, items)
+    except sqlite3.Error as exc:
+        log.error("feedback not stored", extra={"error_type": type(exc).__name__})
+        raise FeedbackNotStored("The feedback could not be stored; send it again later") from None
     return Response(status_code=200)
 
 

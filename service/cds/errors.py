@@ -21,3 +21,10 @@ class PreconditionFailed(OmsError):
 
     status = 412
     default_code = "processing"
+
+
+class FeedbackNotStored(OmsError):
+    """The feedback database could not be written: 503, so the client may send it again."""
+
+    status = 503
+    default_code = "transient"

@@ -242,7 +242,8 @@ class _Server:
     def _allowed_base(self, key: PrefetchKey) -> str:
         if self._base is None:
             raise PreconditionFailed(
-                f"Prefetch key {key.name} was not supplied and the request has no fhirServer",
+                f"Prefetch key {key.name} is missing, unusable or paged, and the request "
+                "has no fhirServer to read it from",
                 code="required",
                 expression=[f"prefetch.{key.name}"],
             )

@@ -695,3 +695,11 @@ def test_neither_token_reaches_the_logs(
 def test_an_unknown_service_id_is_a_404(make_client: MakeClient) -> None:
     response = post(make_client(), high_body(), path="/cds-services/other-service")
     assert response.status_code == 404
+
+
+def test_feedback_that_cannot_be_stored_is_a_503_not_a_200(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    client = make_client(cds_feedback_db=tmp_path)  # a folder: SQLite cannot open it
+    response = post(client, fixture("spec-2.0-feedback-accepted.json"), path=FEEDBACK)
+    assert outcome_of(response)[:2] == (503, "transient")
