@@ -703,3 +703,16 @@ def test_feedback_that_cannot_be_stored_is_a_503_not_a_200(
     client = make_client(cds_feedback_db=tmp_path)  # a folder: SQLite cannot open it
     response = post(client, fixture("spec-2.0-feedback-accepted.json"), path=FEEDBACK)
     assert outcome_of(response)[:2] == (503, "transient")
+
+
+@respx.mock
+def test_a_sandbox_style_client_with_a_jwks_url(make_client: MakeClient) -> None:
+    """The public sandbox signs ES384 and publishes its keys at a URL."""
+    sandbox_iss = "https://sandbox.cds-hooks.org"
+    jwks_url = f"{sandbox_iss}/.well-known/jwks.json"
+    keys = respx.get(jwks_url).mock(return_value=httpx.Response(200, json=jwks(ES)))
+    client = make_client([{"iss": sandbox_iss, "jwks_url": jwks_url, "fhir_servers": [FHIR]}])
+    token = ES.token(iss=sandbox_iss, aud=AUD, header={"jku": jwks_url})
+    response = post(client, high_body(), token=token)
+    assert response.status_code == 200
+    assert keys.call_count == 1
