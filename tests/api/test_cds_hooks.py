@@ -716,3 +716,20 @@ def test_a_sandbox_style_client_with_a_jwks_url(make_client: MakeClient) -> None
     response = post(client, high_body(), token=token)
     assert response.status_code == 200
     assert keys.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "summary"),
+    [
+        ("oms-high-request.json", "Meets OMS diagnostic criteria (4 of 4)"),
+        (
+            "oms-moderate-request.json",
+            "OMS cannot be ruled out (2 of 4 criteria met): work-up needed",
+        ),
+    ],
+)
+def test_the_demo_requests_give_their_cards(
+    make_client: MakeClient, name: str, summary: str
+) -> None:
+    response = post(make_client(), fixture(name))
+    assert [card["summary"] for card in response.json()["cards"]] == [summary]
