@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from bench.data import body_of_size, synthea_body
+from bench.data import body_of_size, real_synthea_body, synthea_body
 from bench.server import ROOT, Server, connect, get, peak_rss_bytes, post, rss_bytes
 
 Figures = dict[str, Any]
@@ -166,15 +166,30 @@ def _risk(answer: bytes) -> str:
 
 
 def memory(sizes: Sizes) -> Figures:
-    """Peak RSS (VmHWM) of a fresh service process over one large request / input size."""
+    """Peak RSS of a fresh service process over one large request / input size, for the
+    generated Observations and (when the corpus is there) a real Synthea patient's records."""
     say(f"[3] peak RSS of the service assessing a ~{sizes.memory_bytes / MB:.0f} MB bundle")
-    body = body_of_size(sizes.memory_bytes)
+    generated = body_of_size(sizes.memory_bytes)
+    out = {
+        "generated": _memory_of("Synthea-like Observations, $oms-assess", generated),
+        "generated-parse-only": _memory_of(
+            "same bytes, bare route (read + orjson.loads)", generated, "/bench/parse"
+        ),
+    }
+    real = real_synthea_body(sizes.memory_bytes)
+    if real is not None:
+        out["real-synthea"] = _memory_of("real Synthea records repeated, $oms-assess", real)
+    return out
+
+
+def _memory_of(what: str, body: bytes, path: str = "/fhir/$oms-assess") -> Figures:
     with Server() as server:
         conn = connect(server.port)
         try:
-            post(conn, "/fhir/$oms-assess", synthea_body(50))  # import-time work done
+            post(conn, path, synthea_body(50))  # import-time work done
+            post(conn, "/fhir/$oms-assess", synthea_body(50))
             idle = peak_rss_bytes(server.pid)
-            status, _, seconds = post(conn, "/fhir/$oms-assess", body)
+            status, _, seconds = post(conn, path, body)
             peak = peak_rss_bytes(server.pid)
             after = rss_bytes(server.pid)
         finally:
@@ -186,9 +201,9 @@ def memory(sizes: Sizes) -> Figures:
         "peak_ratio": peak / len(body), "growth_ratio": (peak - idle) / len(body),
     }  # fmt: skip
     say(
-        f"    input {len(body) / MB:.1f} MB, idle {idle / MB:.0f} MB, peak {peak / MB:.0f} MB"
-        f" -> peak {out['peak_ratio']:.2f}x input (growth {out['growth_ratio']:.2f}x);"
-        f" RSS after {after / MB:.0f} MB; took {seconds:.2f} s"
+        f"    {what}: input {len(body) / MB:.1f} MB, idle {idle / MB:.0f} MB,"
+        f" peak {peak / MB:.0f} MB -> peak {out['peak_ratio']:.2f}x input"
+        f" (growth {out['growth_ratio']:.2f}x); RSS after {after / MB:.0f} MB; {seconds:.2f} s"
     )
     return out
 

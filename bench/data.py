@@ -9,8 +9,11 @@ service does the whole job, CarePlan included, not only "nothing found".
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -228,3 +231,39 @@ def body_of_size(target_bytes: int, *, seed: int = 6) -> bytes:
     """A Synthea-like body of about `target_bytes` (within a few percent)."""
     probe = len(synthea_body(2000, seed=seed)) / 2000
     return synthea_body(max(10, round(target_bytes / probe)), seed=seed)
+
+
+CORPUS_PATIENT = (
+    "synthea/fhir-data-pipes/Lawerence6_Baumbach677_ea8d2576-4a23-4906-c353-bfed5adb23bd.json"
+)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def corpus_dir() -> Path:
+    """`../shared/fhir-corpus` beside the checkout, or under `OMS_SHARED_DIR`."""
+    root = Path(__file__).resolve().parent.parent
+    return Path(os.environ.get("OMS_SHARED_DIR") or root.parent / "shared") / "fhir-corpus"
+
+
+def real_synthea_body(target_bytes: int) -> bytes | None:
+    """A real Synthea patient's records (all resource types) repeated to ~`target_bytes`.
+
+    Every copy gets its own ids (each UUID but the patient's is rewritten), so it is one
+    patient with a long history. None if the corpus is not there.
+    """
+    path = corpus_dir() / CORPUS_PATIENT
+    if not path.exists():
+        return None
+    document = orjson.loads(path.read_bytes())
+    entries = document["entry"]
+    patient = next(e for e in entries if e["resource"]["resourceType"] == "Patient")
+    keep = patient["resource"]["id"]
+    rest = orjson.dumps([e for e in entries if e is not patient]).decode()[1:-1]
+    copies = max(1, round(target_bytes / len(rest)))
+
+    def copy(k: int) -> str:
+        return _UUID.sub(lambda m: m[0] if m[0] == keep else f"{k:08x}{m[0][8:]}", rest)
+
+    parts = [orjson.dumps(patient).decode(), *(copy(k) for k in range(copies))]
+    head = '{"resourceType":"Bundle","type":"transaction","entry":['
+    return (head + ",".join(parts) + "]}").encode()
