@@ -12,6 +12,7 @@ import orjson
 from service.api.responses import operation_outcome
 from service.engine import AssessmentResult, assess_payload
 from service.errors import OmsError
+from service.logs import configure_logging
 from service.settings import Settings
 from service.terminology import load_terminology
 
@@ -37,11 +38,13 @@ def _serve(host: str | None, port: int | None) -> int:
     import uvicorn
 
     settings = Settings()
+    configure_logging()
     uvicorn.run(
         "service.app:app",
         host=host or settings.host,
         port=port or settings.port,
-        log_level="info",
+        log_config=None,
+        access_log=False,  # it would log paths and queries, which can name patients
     )
     return 0
 

@@ -1,0 +1,65 @@
+"""Structured JSON logs that carry no patient data.
+
+Each line is one JSON object: time, level, logger, event, and whatever safe fields the
+caller passes in `extra` (request id, route template, status, latency, counts). Message
+arguments are never formatted in, and exception text and tracebacks are never written:
+both can hold input values.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import orjson
+
+#: `extra` fields a log line may carry; anything else is dropped, so a careless
+#: `extra={"body": ...}` cannot leak.
+SAFE_FIELDS = frozenset(
+    {
+        "request_id",
+        "method",
+        "route",
+        "status",
+        "latency_ms",
+        "bytes_in",
+        "bytes_out",
+        "entries",
+        "kept",
+        "correlation_id",
+        "error_type",
+        "error_code",
+        "upstream_status",
+        "cards",
+    }
+)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.msg if isinstance(record.msg, str) else type(record.msg).__name__,
+        }
+        for field in SAFE_FIELDS:
+            if field in record.__dict__:
+                line[field] = record.__dict__[field]
+        if record.exc_info and record.exc_info[0] is not None:
+            line["error_type"] = record.exc_info[0].__name__
+        return orjson.dumps(line).decode()
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send the service's logs (and uvicorn's error log) to stderr as JSON lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    for name in ("oms_cds", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
