@@ -44,7 +44,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.msg if isinstance(record.msg, str) else type(record.msg).__name__,
+            "event": _event(record),
         }
         for field in SAFE_FIELDS:
             if field in record.__dict__:
@@ -52,6 +52,14 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             line["error_type"] = record.exc_info[0].__name__
         return orjson.dumps(line).decode()
+
+
+def _event(record: logging.LogRecord) -> str:
+    """The message. Arguments are formatted in only for uvicorn's own server messages
+    (pid, host, port), whose arguments never come from a request."""
+    if record.name == "uvicorn.error" and record.args and not record.exc_info:
+        return record.getMessage()
+    return record.msg if isinstance(record.msg, str) else type(record.msg).__name__
 
 
 def configure_logging(level: str = "INFO") -> None:
