@@ -68,14 +68,20 @@ async def gather(
 ) -> list[Found]:
     """Every resource the screen needs, in key order; PreconditionFailed if any is missing.
 
-    The HTTP client is made only when a read is needed (making one costs ~20 ms).
+    Keys are read concurrently; when several fail, the first key's error is raised. The
+    HTTP client is made only when a read is needed (making one costs ~20 ms).
     """
     server = _Server(request, client, limits, transport)
     found: list[Found] = []
     try:
         async with asyncio.timeout(limits.deadline):
-            for key in keys:
-                found.extend(await _one_key(request, key, server))
+            results = await asyncio.gather(
+                *(_one_key(request, key, server) for key in keys), return_exceptions=True
+            )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+            found.extend(result)
     except TimeoutError:
         raise PreconditionFailed("The FHIR server did not answer in time", code="timeout") from None
     finally:

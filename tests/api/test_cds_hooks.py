@@ -536,27 +536,41 @@ def test_an_unregistered_fhir_server_is_never_contacted(
 def test_a_registered_fhir_server_is_contacted(
     make_client: MakeClient, listener: socket.socket
 ) -> None:
-    """The control for the test above: the same listener does see a permitted call."""
+    """The control for the test above: the same listener does see permitted calls."""
     port = listener.getsockname()[1]
     base = f"http://127.0.0.1:{port}/fhir"
-    listener.setblocking(True)
+    listener.settimeout(0.05)
     seen: list[bytes] = []
+    done = threading.Event()
 
-    def answer_once() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            seen.append(conn.recv(65536))
-            conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+    def answer_all() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                seen.append(conn.recv(65536))
+                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
 
-    thread = threading.Thread(target=answer_once, daemon=True)
+    thread = threading.Thread(target=answer_all, daemon=True)
     thread.start()
     client = make_client([{"iss": ISS, "jwks": jwks(ES), "fhir_servers": [base]}])
     response = post(client, hook_request(patient_id="p1", fhir_server=base, token=TOKEN))
+    done.set()
     thread.join(timeout=10)
     assert outcome_of(response)[:2] == (412, "transient")
-    assert seen
-    assert seen[0].startswith(b"GET /fhir/Patient/p1 ")
-    assert f"authorization: Bearer {TOKEN}".lower().encode() in seen[0].lower()
+    paths = sorted(request.split(b"\r\n")[0].decode().split(" ")[1] for request in seen)
+    assert [path.split("&")[0] for path in paths] == [
+        "/fhir/Condition?patient=p1",
+        "/fhir/Observation?patient=p1",
+        "/fhir/Observation?patient=p1",
+        "/fhir/Patient/p1",
+    ]
+    searched = sorted(path.split("&")[1].split("=")[0] for path in paths if "&" in path)
+    assert searched == ["code", "code", "value-concept"]
+    for request in seen:
+        assert f"authorization: Bearer {TOKEN}".lower().encode() in request.lower()
 
 
 # --- CORS --------------------------------------------------------------------------------
