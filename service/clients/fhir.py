@@ -44,6 +44,7 @@ Params = Mapping[str, str] | Iterable[tuple[str, str]]
 FHIR_JSON: Final = "application/fhir+json"
 #: Statuses after which an idempotent request may be sent again.
 RETRY_STATUSES: Final = frozenset({429, 503})
+STRICT: Final = {"Prefer": "handling=strict"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +269,9 @@ class FhirClient:
     async def _once(
         self, method: str, url: str, what: str, budget: _Budget, content: bytes | None
     ) -> bytes:
-        headers = {"Content-Type": FHIR_JSON} if content is not None else None
+        # Strict handling: a server that ignored an unknown search parameter would
+        # answer with other patients' data; HAPI is strict by default, others are not.
+        headers = {"Content-Type": FHIR_JSON} if content is not None else STRICT
         try:
             async with self._http.stream(method, url, content=content, headers=headers) as response:
                 status = response.status_code

@@ -246,6 +246,7 @@ def test_search_follows_next_links_verbatim() -> None:
     found = run(router, lambda c: c.search("Observation", {"patient": "p1", "_count": "2"}))
     assert [r["id"] for r in found] == ["o1", "o2", "o3"]
     assert first.call_count == 1
+    assert first.calls.last.request.headers["prefer"] == "handling=strict"
     assert str(second.calls.last.request.url) == f"{BASE}?_getpages=abc&_getpagesoffset=2"
 
 

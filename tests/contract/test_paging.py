@@ -1,0 +1,48 @@
+"""The service's FHIR client against real paging: small `_count` forces many pages."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from service.clients.fhir import FhirClient, FhirClientLimits
+from service.errors import UpstreamError
+from tests.contract.conftest import Seeded
+
+pytestmark = pytest.mark.contract
+
+
+@pytest.mark.parametrize(
+    "count", [pytest.param(7, id="7-per-page"), pytest.param(1, id="1-per-page")]
+)
+def test_every_page_is_followed_and_nothing_repeats(
+    fhir_base_url: str, seeded: Seeded, count: int
+) -> None:
+    async def pages_and_whole() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        async with FhirClient(fhir_base_url, limits=FhirClientLimits(max_pages=40)) as client:
+            query = {"patient": f"Patient/{seeded.bob}"}
+            pages = await client.search_pages("Observation", {**query, "_count": str(count)})
+            whole = await client.search("Observation", {**query, "_count": "200"})
+            return pages, whole
+
+    pages, whole = asyncio.run(pages_and_whole())
+
+    ids = [e["resource"]["id"] for page in pages for e in page.get("entry") or []]
+    assert len(whole) == 30
+    assert len(pages) >= 30 // count
+    assert all(len(page.get("entry") or []) <= count for page in pages)
+    assert sorted(ids) == sorted(r["id"] for r in whole)
+    assert len(set(ids)) == len(ids)
+
+
+def test_the_page_cap_stops_a_long_search(fhir_base_url: str, seeded: Seeded) -> None:
+    async def search() -> object:
+        async with FhirClient(fhir_base_url, limits=FhirClientLimits(max_pages=3)) as client:
+            return await client.search(
+                "Observation", {"patient": f"Patient/{seeded.bob}", "_count": "5"}
+            )
+
+    with pytest.raises(UpstreamError) as caught:
+        asyncio.run(search())
+    assert caught.value.code == "too-costly"
