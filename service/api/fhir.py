@@ -31,12 +31,17 @@ async def oms_assess(
 
 
 @router.get("/metadata", response_class=FhirJsonResponse)
-async def metadata() -> FhirJsonResponse:
-    return FhirJsonResponse(capability_statement())
+async def metadata(settings: SettingsDep) -> FhirJsonResponse:
+    return FhirJsonResponse(capability_statement(patient_operation=bool(settings.fhir_base_url)))
 
 
-def capability_statement() -> dict[str, Any]:
-    """What this server does: one system-level operation, JSON only, FHIR 4.0.1."""
+def capability_statement(*, patient_operation: bool = False) -> dict[str, Any]:
+    """What this server does: one system-level operation, JSON only, FHIR 4.0.1.
+
+    `patient_operation`: a FHIR server is configured, so `Patient/{id}/$oms-assess` works too.
+    """
+    operation = {"name": "oms-assess", "definition": OPERATION}
+    resources = [{"type": "Patient", "operation": [operation]}] if patient_operation else []
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -52,7 +57,8 @@ def capability_statement() -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
-                "operation": [{"name": "oms-assess", "definition": OPERATION}],
+                **({"resource": resources} if resources else {}),
+                "operation": [operation],
             }
         ],
     }

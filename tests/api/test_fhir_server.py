@@ -319,3 +319,30 @@ def test_bad_post_bodies_are_refused(server: TestClient, body: bytes, expected_s
 
     assert response.status_code == expected_status
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_capability_statement_names_the_patient_operation_when_configured(
+    server: TestClient,
+) -> None:
+    rest = server.get("/fhir/metadata").json()["rest"][0]
+
+    assert rest["resource"] == [
+        {
+            "type": "Patient",
+            "operation": [
+                {
+                    "name": "oms-assess",
+                    "definition": "http://oms-cds.org/fhir/OperationDefinition/oms-assess",
+                }
+            ],
+        }
+    ]
+
+
+def test_capability_statement_has_no_patient_operation_without_a_server(
+    terminology: Terminology,
+) -> None:
+    with TestClient(create_app(Settings(), terminology)) as client:
+        rest = client.get("/fhir/metadata").json()["rest"][0]
+
+    assert "resource" not in rest
