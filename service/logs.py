@@ -71,3 +71,7 @@ def configure_logging(level: str = "INFO") -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(level)
         logger.propagate = False
+    # httpx and httpcore log each request URL at INFO/DEBUG, and FHIR search URLs name
+    # the patient: keep them to warnings, which carry no URL.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
