@@ -273,11 +273,34 @@ def _usable_entries(
 
 
 def _hits(resource: Json, terminology: Terminology) -> bool:
-    if terminology.criteria_in(resource.get("code")):
+    if _any_criterion(resource.get("code"), terminology):
         return True
-    return resource.get("resourceType") == "Observation" and bool(
-        terminology.criteria_in(resource.get("valueCodeableConcept"))
+    return resource.get("resourceType") == "Observation" and _any_criterion(
+        resource.get("valueCodeableConcept"), terminology
     )
+
+
+def _any_criterion(concept: object, terminology: Terminology) -> bool:
+    """`bool(terminology.criteria_in(concept))`, stopping at the first hit.
+
+    Runs for every Condition and Observation of the bundle; building the ordered
+    criteria tuple for each was 2x slower (bench, 10k entries).
+    """
+    if not isinstance(concept, dict):
+        return False
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        return False
+    for coding in codings:
+        if isinstance(coding, dict):
+            system, code = coding.get("system"), coding.get("code")
+            if (
+                isinstance(system, str)
+                and isinstance(code, str)
+                and terminology.criteria_for(system, code)
+            ):
+                return True
+    return False
 
 
 def _validate(resource: Json, path: str) -> None:

@@ -321,6 +321,39 @@ TOLERATED = {
 }
 
 
+def test_the_candidate_filter_is_the_terminologys_own_definition(
+    terminology: Terminology,
+) -> None:
+    """`ingest._hits` (short-circuiting) agrees with `Terminology.criteria_in` on every
+    Condition and Observation of the corpus and of the synthetic inputs below."""
+    resources = [
+        e["resource"]
+        for path in CORPUS_FILES
+        for e in (orjson.loads(_as_payload(path)).get("entry") or [])
+        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+    ] + [
+        e["resource"]
+        for case in [*_examples(), *_synthetic()]
+        if case.values[1] != "400"
+        for e in _entries_of(orjson.loads(case.values[0]))
+    ]
+    checked = hits = 0
+    for resource in resources:
+        if resource.get("resourceType") not in ("Condition", "Observation"):
+            continue
+        expected = _has_criterion_code(resource, terminology)
+        assert fast_ingest._hits(resource, terminology) is expected, resource.get("id")
+        checked, hits = checked + 1, hits + expected
+    assert checked > 2_000
+    assert hits > 20
+
+
+def _entries_of(document: Json) -> list[Json]:
+    if document.get("resourceType") == "Parameters":
+        document = document["parameter"][0]["resource"]
+    return [e for e in document.get("entry") or [] if isinstance(e.get("resource"), dict)]
+
+
 def test_corpus_covers_both_outcomes(terminology: Terminology) -> None:
     """Not a comparison of errors only: many corpus files are assessed, many rejected."""
     statuses = [fast(_as_payload(p), terminology).status for p in CORPUS_FILES]
@@ -402,6 +435,18 @@ def _synthetic() -> Iterator[Any]:
             _synthea_with(
                 condition((HPO_ALIAS, " HP:0003006 "), id="nb-hpo"),
                 observation((" " + HPO, "HP:0010543"), id="eyes"),
+            ),
+            "moderate",
+        ),
+        (
+            "criterion code only in the second coding, behind a non-criterion one",
+            _synthea_with(
+                condition((ICD10CM, "Z00.00"), NB, id="nb"),
+                observation(
+                    CLINICAL_FINDING,
+                    id="eyes",
+                    valueCodeableConcept=concept((SCT, "404684003"), OPSOCLONUS),
+                ),
             ),
             "moderate",
         ),
