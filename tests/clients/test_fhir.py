@@ -352,3 +352,19 @@ def test_too_many_entries_is_502() -> None:
 )
 def test_parse_location(location: str, expected: Location | None) -> None:
     assert parse_location(location) == expected
+
+
+def test_a_server_that_never_answers_is_cut_at_the_deadline() -> None:
+    async def never(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def go() -> Any:
+        limits = FhirClientLimits(deadline=0.05)
+        async with FhirClient(BASE, limits=limits, transport=httpx.MockTransport(never)) as c:
+            return await c.read("Patient", "p1")
+
+    with pytest.raises(UpstreamTimeout, match=r"within 0\.05 s") as caught:
+        asyncio.run(go())
+    assert caught.value.status == 504
+    assert_safe(caught.value)
