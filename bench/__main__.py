@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["throughput"] = benchmarks.throughput(sizes, tuple(args.workers))
     if which == "profile":
         benchmarks.profile(1_000 if args.small else 10_000, 2 if args.small else 10)
+        benchmarks.profile(300, 20 if args.small else 200)
     benchmarks.say(f"done in {time.perf_counter() - started:.1f} s")
     if args.json:
         args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))

@@ -312,22 +312,23 @@ def _load(
 # --- profile --------------------------------------------------------------------------------
 
 
-def profile(entries: int, repeats: int) -> str:
-    """A pyinstrument profile of `assess_payload` in-process (where the time goes)."""
+def profile(entries: int, repeats: int, *, hits: bool = True) -> str:
+    """A pyinstrument profile of `assess_payload` plus the response rendering, in-process."""
     from pyinstrument import Profiler
 
+    from service.api.responses import FhirJsonResponse
     from service.engine import assess_payload
     from service.terminology import load_terminology
 
     terminology = load_terminology()
-    body = synthea_body(entries)
+    body = synthea_body(entries, hits=hits)
     assess_payload(body, terminology)
-    profiler = Profiler(interval=0.001)
+    profiler = Profiler(interval=0.0005)
     profiler.start()
     for _ in range(repeats):
-        assess_payload(body, terminology)
+        FhirJsonResponse(assess_payload(body, terminology).bundle)
     profiler.stop()
-    text: str = profiler.output_text(unicode=False, color=False)
-    say(f"[profile] assess_payload on {entries} entries x {repeats} (pyinstrument)")
+    text: str = profiler.output_text(unicode=False, color=False, short_mode=False)
+    say(f"[profile] assess_payload + render, {entries} entries, hits={hits}, x{repeats}")
     say(text)
     return text
