@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv serve test lint profiles profiles-check validate
+.PHONY: venv serve test lint profiles profiles-check validate contract
 
 venv: $(STAMP)
 
@@ -39,3 +39,7 @@ profiles-check:
 ## Validate the conformance resources and examples with the HL7 validator.
 validate:
 	scripts/validate-fhir profiles/fsh-generated/resources
+
+## The contract suite alone: against the sandbox server it starts, or OMS_CONTRACT_FHIR_URL.
+contract: venv
+	$(BIN)/pytest -p no:cacheprovider -m contract tests/contract
