@@ -34,6 +34,9 @@ COPY --from=wheels /wheels /tmp/wheels
 RUN pip install --no-cache-dir --no-index --find-links /tmp/wheels oms-cds && rm -rf /tmp/wheels
 WORKDIR /app
 COPY profiles/fsh-generated/resources profiles/fsh-generated/resources
+# CDS Hooks feedback is stored in SQLite under var/ (OMS_CDS_FEEDBACK_DB): the only place
+# the service writes, so the only folder its user owns. Mount a volume there to keep it.
+RUN mkdir -p /app/var && chown 10001 /app/var
 USER 10001
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
