@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     fhir_max_pages: int = 20
     fhir_max_entries: int = 5_000
     fhir_max_bytes: int = 32 * 1024 * 1024
+    #: /readyz: seconds allowed for the FHIR server's `GET metadata`, and seconds its
+    #: answer is reused, so frequent probes do not hammer the server.
+    readyz_fhir_timeout: float = 2.0
+    readyz_cache_seconds: float = 5.0
 
     # CDS Hooks (docs/CDS_HOOKS.md). `OMS_CDS_CLIENTS_FILE`: JSON list of trusted clients,
     # each {"iss", "jwks" or "jwks_url", "fhir_servers": [URL prefixes]}; without it every
