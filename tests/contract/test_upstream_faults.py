@@ -82,8 +82,9 @@ def proxy(sandbox: Sandbox) -> Iterator[FaultProxy]:
 def service_for(
     base_url: str, terminology: Terminology, tmp_path: Path, **extra: Any
 ) -> TestClient:
+    config = {**FAULTS, **extra}
     settings = Settings(
-        fhir_base_url=base_url, cds_feedback_db=tmp_path / "feedback.sqlite3", **FAULTS, **extra
+        fhir_base_url=base_url, cds_feedback_db=tmp_path / "feedback.sqlite3", **config
     )
     return TestClient(create_app(settings, terminology), raise_server_exceptions=False)
 
@@ -165,20 +166,35 @@ def test_the_service_is_ready_again_once_the_server_is_back(
 # --- (b) the server is too slow ------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("deadline", "diagnostics"),
+    [
+        pytest.param(
+            FAULTS["fhir_deadline"],
+            "The FHIR server did not answer Patient in time",
+            id="read-timeout-on-every-attempt",
+        ),
+        # Cut by the deadline (route or client, whichever fires first) on the 2nd attempt.
+        pytest.param(1.5, "within 1.5 s", id="deadline-before-the-retries-end"),
+    ],
+)
 def test_a_server_slower_than_the_read_timeout_gives_504_and_the_service_stays_healthy(
-    proxy: FaultProxy, patient: str, terminology: Terminology, tmp_path: Path
+    proxy: FaultProxy,
+    patient: str,
+    terminology: Terminology,
+    tmp_path: Path,
+    deadline: float,
+    diagnostics: str,
 ) -> None:
     assert FAULTS["fhir_read_timeout"] < DELAY
-    with service_for(proxy.base_url(), terminology, tmp_path) as service:
+    with service_for(proxy.base_url(), terminology, tmp_path, fhir_deadline=deadline) as service:
         assert assess(service, patient).status_code == 200  # the proxy itself is harmless
 
         proxy.mode = Mode.DELAY
         response = assess(service, patient)
 
         assert outcome(response) == (504, "timeout")
-        assert response.json()["issue"][0]["diagnostics"] == (
-            "The FHIR server did not answer Patient in time"
-        )
+        assert response.json()["issue"][0]["diagnostics"].endswith(diagnostics)
         assert patient not in response.text
         assert service.get("/healthz").status_code == 200
         assert readiness(service) == [(503, "fhir-server")]
