@@ -9,8 +9,10 @@ Per prefetch key (CDS Hooks 2.0, "Prefetch"):
 
 Every URL is checked before a connection is opened: it must lie under `fhirServer`
 and under one of the authenticated client's `fhir_servers` prefixes, so the access
-token goes nowhere else. Every failure to get required data is a 412 whose issue
-code says what happened; none becomes a 500.
+token goes nowhere else. Reads go through the shared `FhirClient` (one per hook
+call, made on first need) with that check as its `url_guard`, no retries and no
+redirects. Every failure to get required data is a 412 whose issue code says what
+happened; none becomes a 500.
 """
 
 from __future__ import annotations
@@ -21,16 +23,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
-import orjson
 
 from service.cds.discovery import PATIENT_TOKEN, PrefetchKey
 from service.cds.errors import PreconditionFailed
 from service.cds.request import HookRequest
+from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServerError, next_link
+from service.errors import NotFound, OmsError, UpstreamTimeout
 from service.security.clients import TrustedClient, url_within
 
 Json = dict[str, Any]
 
-FHIR_JSON: Final = "application/fhir+json"
 _FAILED_SEVERITIES: Final = frozenset({"error", "fatal"})
 
 
@@ -45,6 +47,9 @@ class Found:
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
+    """Per-request timeout (connect, read), pages per search (a prefetch page counts),
+    bytes per search (`OMS_CDS_FHIR_TIMEOUT_SECONDS`, `OMS_CDS_FHIR_MAX_PAGES`)."""
+
     timeout: float = 3.0
     max_pages: int = 10
     max_bytes: int = 32 * 1024 * 1024
@@ -118,7 +123,7 @@ async def _from_value(value: object, key: PrefetchKey, where: str, server: _Serv
     if resource_type != "Bundle":
         raise _Unusable
     found = _entries(value, key, where)
-    next_url = _next_link(value)
+    next_url = next_link(value)
     if next_url is not None:
         found.extend(await server.follow(next_url, key, pages_done=1))
     if key.read and not found:
@@ -153,7 +158,12 @@ def _entries(bundle: Json, key: PrefetchKey, where: str) -> list[Found]:
 
 
 class _Server:
-    """The client's FHIR server, reached only under the allowed prefixes."""
+    """The client's FHIR server through one shared `FhirClient`, made on first use.
+
+    The client may ask only for URLs under both `fhirServer` and one of the caller's
+    `fhir_servers` prefixes (its `url_guard`, asked before any connection), does not
+    retry (the EHR waits ~500 ms for the whole hook), and ignores proxy variables.
+    """
 
     def __init__(
         self,
@@ -162,165 +172,111 @@ class _Server:
         limits: FetchLimits,
         transport: httpx.AsyncBaseTransport | None,
     ) -> None:
-        self._base = request.fhir_server
-        self._patient_id = request.patient_id
-        self._token = request.access_token
+        self._request = request
         self._client = client
         self._limits = limits
         self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._fhir: FhirClient | None = None
 
-    def _session(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                timeout=self._limits.timeout,
-                follow_redirects=False,
-                trust_env=False,
-                transport=self._transport,
-            )
-        return self._http
-
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-
-    async def fetch(self, key: PrefetchKey) -> list[Found]:
-        base = self._allowed_base(key)
-        url = f"{base.rstrip('/')}/{key.template.replace(PATIENT_TOKEN, self._patient_id)}"
-        if key.read:
-            status, document = await self._get(url, key)
-            if status in (404, 410):
-                raise PreconditionFailed(
-                    "The FHIR server has no such Patient", code="not-found", expression=[key.name]
-                )
-            if status != 200:
-                raise self._failed(status, key)
-            if not isinstance(document, dict) or document.get("resourceType") != "Patient":
-                raise PreconditionFailed(
-                    "The FHIR server answered the Patient read with something else",
-                    code="invalid",
-                    expression=[key.name],
-                )
-            return [Found(f"fhirServer.{key.name}", document, None)]
-        return await self.follow(url, key, pages_done=0)
-
-    async def follow(self, url: str, key: PrefetchKey, *, pages_done: int) -> list[Found]:
-        """The entries of a search from `url` on, page by page, bounded and loop-free."""
-        self._allowed_base(key)
-        found: list[Found] = []
-        seen: set[str] = set()
-        next_url: str | None = url
-        page = pages_done
-        while next_url is not None:
-            if next_url in seen:
-                raise PreconditionFailed(
-                    "The FHIR server's next links loop", code="processing", expression=[key.name]
-                )
-            if page >= self._limits.max_pages:
-                raise PreconditionFailed(
-                    "The search has more pages than the service reads",
-                    code="too-costly",
-                    expression=[key.name],
-                )
-            seen.add(next_url)
-            status, document = await self._get(next_url, key)
-            if status != 200 or not isinstance(document, dict):
-                raise self._failed(status, key)
-            if document.get("resourceType") != "Bundle":
-                raise PreconditionFailed(
-                    "The FHIR server answered a search with something other than a Bundle",
-                    code="invalid",
-                    expression=[key.name],
-                )
-            try:
-                entries = _entries(document, key, f"fhirServer.{key.name}.page[{page}]")
-            except _Unusable:
-                raise PreconditionFailed(
-                    "The FHIR server reported an error in the search result",
-                    code="processing",
-                    expression=[key.name],
-                ) from None
-            found.extend(entries)
-            next_url = _next_link(document)
-            page += 1
-        return found
-
-    def _allowed_base(self, key: PrefetchKey) -> str:
-        if self._base is None:
+    def _session(self, key: PrefetchKey) -> FhirClient:
+        base = self._request.fhir_server
+        if base is None:
             raise PreconditionFailed(
                 f"Prefetch key {key.name} is missing, unusable or paged, and the request "
                 "has no fhirServer to read it from",
                 code="required",
                 expression=[f"prefetch.{key.name}"],
             )
-        if not self._client.allows_fhir_server(self._base):
+        if not self._client.allows_fhir_server(base):
             raise PreconditionFailed(
                 "fhirServer is not registered for this CDS client; the service will not call it",
                 code="forbidden",
                 expression=["fhirServer"],
             )
-        return self._base
-
-    async def _get(self, url: str, key: PrefetchKey) -> tuple[int, object]:
-        """(status, parsed JSON or None); only URLs under fhirServer and the client's list."""
-        assert self._base is not None
-        if not (url_within(url, self._base) and self._client.allows_fhir_server(url)):
-            raise PreconditionFailed(
-                "A link from the FHIR server leaves the registered FHIR server",
-                code="forbidden",
-                expression=[key.name],
+        if self._fhir is None:
+            limits = self._limits
+            self._fhir = FhirClient(
+                base,
+                token=self._request.access_token,
+                limits=FhirClientLimits(
+                    connect_timeout=limits.timeout,
+                    read_timeout=limits.timeout,
+                    deadline=limits.deadline,
+                    max_retries=0,
+                    max_pages=limits.max_pages,
+                    max_bytes=limits.max_bytes,
+                ),
+                transport=self._transport,
+                url_guard=lambda url: (
+                    url_within(url, base) and self._client.allows_fhir_server(url)
+                ),
+                strict=False,
+                trust_env=False,
             )
-        headers = {"Accept": FHIR_JSON}
-        if self._token is not None:
-            headers["Authorization"] = f"Bearer {self._token}"
+        return self._fhir
+
+    async def close(self) -> None:
+        if self._fhir is not None:
+            await self._fhir.aclose()
+
+    async def fetch(self, key: PrefetchKey) -> list[Found]:
+        fhir = self._session(key)
+        patient_id = self._request.patient_id
+        if not key.read:
+            return await self.follow(key.template.replace(PATIENT_TOKEN, patient_id), key)
         try:
-            async with self._session().stream("GET", url, headers=headers) as response:
-                if response.status_code != 200:
-                    return response.status_code, None
-                body = await _read_limited(response, self._limits.max_bytes, key)
-        except httpx.TimeoutException:
-            raise PreconditionFailed(
-                "The FHIR server did not answer in time", code="timeout", expression=[key.name]
-            ) from None
-        except httpx.HTTPError:
-            raise PreconditionFailed(
-                "The FHIR server could not be reached", code="transient", expression=[key.name]
-            ) from None
+            patient = await fhir.read(key.resource_type, patient_id)
+        except OmsError as exc:
+            raise _precondition(exc, key) from None
+        return [Found(f"fhirServer.{key.name}", patient, None)]
+
+    async def follow(self, url: str, key: PrefetchKey, *, pages_done: int = 0) -> list[Found]:
+        """The entries of a search from `url` on, page by page, bounded and loop-free."""
+        fhir = self._session(key)
         try:
-            return 200, orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise PreconditionFailed(
-                "The FHIR server's answer is not JSON", code="invalid", expression=[key.name]
-            ) from None
-
-    @staticmethod
-    def _failed(status: int, key: PrefetchKey) -> PreconditionFailed:
-        code, message = {
-            401: ("security", "The FHIR server refused the access token"),
-            403: ("forbidden", "The FHIR server refused access to the data"),
-            404: ("not-found", "The FHIR server does not support this search"),
-        }.get(status, ("transient", "The FHIR server failed to answer the search"))
-        if 300 <= status < 400:
-            code, message = (
-                "not-supported",
-                "The FHIR server redirected; redirects are not followed",
+            pages = await fhir.pages(
+                url, key.resource_type, max_pages=self._limits.max_pages - pages_done
             )
-        return PreconditionFailed(message, code=code, expression=[key.name])
+        except OmsError as exc:
+            raise _precondition(exc, key) from None
+        found: list[Found] = []
+        for n, page in enumerate(pages, start=pages_done):
+            try:
+                found.extend(_entries(page, key, f"fhirServer.{key.name}.page[{n}]"))
+            except _Unusable:
+                raise PreconditionFailed(
+                    "The FHIR server reported an error in the search result",
+                    code="processing",
+                    expression=[key.name],
+                ) from None
+        return found
 
 
-async def _read_limited(response: httpx.Response, limit: int, key: PrefetchKey) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in response.aiter_bytes():
-        total += len(chunk)
-        if total > limit:
-            raise PreconditionFailed(
-                "The FHIR server's answer is larger than the service reads",
-                code="too-costly",
-                expression=[key.name],
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+#: The 412 issue code for each way the FHIR server can fail (HTTP statuses apart).
+_FAULT_CODES: Final = {
+    Fault.UNREACHABLE: "transient",
+    Fault.INVALID: "invalid",
+    Fault.LOOP: "processing",
+    Fault.TOO_COSTLY: "too-costly",
+    Fault.OFF_SERVER: "forbidden",
+}
+_STATUS_CODES: Final = {401: "security", 403: "forbidden", 404: "not-found", 410: "not-found"}
+
+
+def _precondition(exc: OmsError, key: PrefetchKey) -> PreconditionFailed:
+    """The 412 for a failed read or search; the client's message names no URL or data."""
+    if isinstance(exc, UpstreamTimeout):
+        code = "timeout"
+    elif isinstance(exc, NotFound):
+        code = "not-found"
+    elif isinstance(exc, FhirServerError) and exc.fault is Fault.STATUS:
+        status = exc.upstream_status or 0
+        code = "not-supported" if 300 <= status < 400 else _STATUS_CODES.get(status, "transient")
+    elif isinstance(exc, FhirServerError):
+        code = _FAULT_CODES[exc.fault]
+    else:
+        code = "transient"
+    return PreconditionFailed(exc.message, code=code, expression=[key.name])
 
 
 def _unwrap_legacy(value: object) -> object:
@@ -335,18 +291,6 @@ def _failed(outcome: Json) -> bool:
     if not isinstance(issues, list):
         return True
     return any(isinstance(i, dict) and i.get("severity") in _FAILED_SEVERITIES for i in issues)
-
-
-def _next_link(bundle: Json) -> str | None:
-    links = bundle.get("link")
-    if not isinstance(links, list):
-        return None
-    for link in links:
-        if isinstance(link, dict) and link.get("relation") == "next":
-            url = link.get("url")
-            if isinstance(url, str) and url:
-                return url
-    return None
 
 
 def _unique(found: list[Found]) -> list[Found]:

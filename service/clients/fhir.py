@@ -18,6 +18,12 @@ Decisions a caller may want to know:
   server it was issued for. A repeated link, more than `max_pages` pages, more than
   `max_entries` entries or more than `max_bytes` bytes is an UpstreamError: evidence
   cut short silently could change a clinical answer.
+* Every UpstreamError it raises is a `FhirServerError` whose `fault` (and
+  `upstream_status`) says why, for callers that answer differently per cause (the CDS
+  Hooks fallback turns each into a 412 with its own issue code).
+* Optional, for callers with a stricter trust boundary (CDS Hooks): `url_guard` vets
+  every URL before a connection is opened; `strict=False` omits `Prefer:
+  handling=strict`; `trust_env=False` ignores proxy variables and .netrc.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from types import TracebackType
 from typing import Any, Final
@@ -48,6 +55,39 @@ FHIR_JSON: Final = "application/fhir+json"
 #: Statuses after which an idempotent request may be sent again.
 RETRY_STATUSES: Final = frozenset({429, 503})
 STRICT: Final = {"Prefer": "handling=strict"}
+
+
+class Fault(StrEnum):
+    """Why a `FhirServerError` was raised."""
+
+    #: No connection, or the exchange broke off (retried where allowed).
+    UNREACHABLE = "unreachable"
+    #: An HTTP status other than 2xx, 404 or 410; see `upstream_status`.
+    STATUS = "status"
+    #: Not JSON, not a resource, the wrong resource type, or an undecodable body.
+    INVALID = "invalid"
+    #: The `next` links lead back to a page already read.
+    LOOP = "loop"
+    #: More pages, entries or bytes than the limits allow.
+    TOO_COSTLY = "too-costly"
+    #: A URL on another origin, or one the caller's `url_guard` refused; never requested.
+    OFF_SERVER = "off-server"
+
+
+class FhirServerError(UpstreamError):
+    """An UpstreamError (502) that also says why; `upstream_status` for `Fault.STATUS`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fault: Fault,
+        upstream_status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.fault = fault
+        self.upstream_status = upstream_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +146,9 @@ class FhirClient:
     """One FHIR server. Use `async with`, or call `aclose()` when done.
 
     `transport` replaces the network (respx or `httpx.MockTransport` in tests); `sleep`
-    and `clock` replace the back-off wait and the deadline clock.
+    and `clock` replace the back-off wait and the deadline clock. `url_guard(url)` is
+    asked about every absolute URL before it is requested (first ones and `next` links
+    alike); False refuses it with `Fault.OFF_SERVER`, code `forbidden`.
     """
 
     def __init__(
@@ -118,12 +160,17 @@ class FhirClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        url_guard: Callable[[str], bool] | None = None,
+        strict: bool = True,
+        trust_env: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.limits = limits or FhirClientLimits()
         self._origin = _origin(self.base_url)
         self._sleep = sleep
         self._clock = clock
+        self._url_guard = url_guard
+        self._strict = strict
         headers = {"Accept": FHIR_JSON, "User-Agent": "oms-cds"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -137,6 +184,7 @@ class FhirClient:
             transport=transport,
             verify=_tls_context(),
             follow_redirects=False,
+            trust_env=trust_env,
         )
 
     async def __aenter__(self) -> FhirClient:
@@ -160,8 +208,9 @@ class FhirClient:
         body = await self._send("GET", url, what=resource_type, budget=budget, retry=True)
         resource = _json_object(body, resource_type)
         if resource.get("resourceType") != resource_type:
-            raise UpstreamError(
-                f"The FHIR server answered a {resource_type} read with another type"
+            raise FhirServerError(
+                f"The FHIR server answered a {resource_type} read with another type",
+                fault=Fault.INVALID,
             )
         return resource
 
@@ -181,43 +230,53 @@ class FhirClient:
 
     async def search_pages(self, resource_type: str, params: Params) -> list[Json]:
         """The searchset Bundles of a search, in order, following `next` links."""
-        budget = _Budget(self._clock, self.limits)
         pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
         query = urlencode(pairs, safe="|,:/")
-        url = urljoin(self.base_url, resource_type) + (f"?{query}" if query else "")
+        return await self.pages(resource_type + (f"?{query}" if query else ""), resource_type)
+
+    async def pages(self, url: str, what: str, *, max_pages: int | None = None) -> list[Json]:
+        """The searchset Bundles from `url` on: a search URL or a `next` link, relative
+        to the base or absolute (same origin only), then every `next` link after it.
+
+        `what` names the search in error messages (a resource type); `max_pages`
+        overrides `limits.max_pages` for this call (0: nothing may be read).
+        """
+        budget = _Budget(self._clock, self.limits)
+        cap = self.limits.max_pages if max_pages is None else max_pages
+        url = self._same_origin(url, what)
         seen: set[str] = set()
         pages: list[Json] = []
         entries = 0
         while True:
+            if len(pages) >= cap:
+                raise FhirServerError(
+                    f"The {what} search has more than {cap} pages",
+                    fault=Fault.TOO_COSTLY,
+                    code="too-costly",
+                )
             seen.add(url)
-            body = await self._send("GET", url, what=resource_type, budget=budget, retry=True)
-            page = _json_object(body, resource_type)
+            body = await self._send("GET", url, what=what, budget=budget, retry=True)
+            page = _json_object(body, what)
             if page.get("resourceType") != "Bundle":
-                raise UpstreamError(
-                    f"The FHIR server answered a {resource_type} search with no Bundle"
+                raise FhirServerError(
+                    f"The FHIR server answered a {what} search with no Bundle",
+                    fault=Fault.INVALID,
                 )
             pages.append(page)
             entries += len(page.get("entry") or [])
             if entries > self.limits.max_entries:
-                raise UpstreamError(
-                    f"The {resource_type} search returned more than "
-                    f"{self.limits.max_entries} entries",
+                raise FhirServerError(
+                    f"The {what} search returned more than {self.limits.max_entries} entries",
+                    fault=Fault.TOO_COSTLY,
                     code="too-costly",
                 )
-            following = _next_link(page)
+            following = next_link(page)
             if following is None:
                 return pages
-            url = urljoin(self.base_url, following)
-            if _origin(url) != self._origin:
-                raise UpstreamError(
-                    f"The {resource_type} search links to another server; not followed"
-                )
+            url = self._same_origin(following, what)
             if url in seen:
-                raise UpstreamError(f"The {resource_type} search pages loop back on themselves")
-            if len(pages) >= self.limits.max_pages:
-                raise UpstreamError(
-                    f"The {resource_type} search has more than {self.limits.max_pages} pages",
-                    code="too-costly",
+                raise FhirServerError(
+                    f"The {what} search pages loop back on themselves", fault=Fault.LOOP
                 )
 
     async def transaction(self, bundle: Json, *, idempotent: bool = False) -> Json:
@@ -236,8 +295,20 @@ class FhirClient:
         )
         response = _json_object(body, "transaction")
         if response.get("resourceType") != "Bundle":
-            raise UpstreamError("The FHIR server answered the transaction with no Bundle")
+            raise FhirServerError(
+                "The FHIR server answered the transaction with no Bundle", fault=Fault.INVALID
+            )
         return response
+
+    def _same_origin(self, url: str, what: str) -> str:
+        """`url` resolved against the base; a link to another origin is refused."""
+        resolved = urljoin(self.base_url, url)
+        if _origin(resolved) != self._origin:
+            raise FhirServerError(
+                f"The {what} search links to another server; not followed",
+                fault=Fault.OFF_SERVER,
+            )
+        return resolved
 
     async def _send(
         self,
@@ -249,6 +320,12 @@ class FhirClient:
         retry: bool,
         content: bytes | None = None,
     ) -> bytes:
+        if self._url_guard is not None and not self._url_guard(url):
+            raise FhirServerError(
+                f"The FHIR server's address for {what} is not one this call may use",
+                fault=Fault.OFF_SERVER,
+                code="forbidden",
+            )
         attempt = 0
         while True:
             try:
@@ -275,19 +352,30 @@ class FhirClient:
     ) -> bytes:
         # Strict handling: a server that ignored an unknown search parameter would
         # answer with other patients' data; HAPI is strict by default, others are not.
-        headers = {"Content-Type": FHIR_JSON} if content is not None else STRICT
+        if content is not None:
+            headers = {"Content-Type": FHIR_JSON}
+        else:
+            headers = STRICT if self._strict else {}
         try:
             async with self._http.stream(method, url, content=content, headers=headers) as response:
                 status = response.status_code
                 if status in RETRY_STATUSES:
                     raise _Retryable(
-                        UpstreamError(f"The FHIR server is unavailable for {what} ({status})"),
+                        FhirServerError(
+                            f"The FHIR server is unavailable for {what} ({status})",
+                            fault=Fault.STATUS,
+                            upstream_status=status,
+                        ),
                         _retry_after(response.headers.get("retry-after")),
                     )
                 if status >= 400:
                     raise _status_error(status, what)
                 if not 200 <= status < 300:
-                    raise UpstreamError(f"The FHIR server answered {what} with status {status}")
+                    raise FhirServerError(
+                        f"The FHIR server answered {what} with status {status}",
+                        fault=Fault.STATUS,
+                        upstream_status=status,
+                    )
                 return await budget.read(response, what)
         except httpx.TimeoutException:
             raise _Retryable(
@@ -295,7 +383,15 @@ class FhirClient:
             ) from None
         except httpx.TransportError:
             raise _Retryable(
-                UpstreamError(f"The FHIR server could not be reached for {what}"), None
+                FhirServerError(
+                    f"The FHIR server could not be reached for {what}", fault=Fault.UNREACHABLE
+                ),
+                None,
+            ) from None
+        except httpx.HTTPError:
+            # e.g. a body that does not decode as its Content-Encoding says: not retried.
+            raise FhirServerError(
+                f"The FHIR server's answer to {what} cannot be decoded", fault=Fault.INVALID
             ) from None
 
 
@@ -335,8 +431,9 @@ class _Budget:
         return b"".join(chunks)
 
     def _too_large(self, what: str) -> UpstreamError:
-        return UpstreamError(
+        return FhirServerError(
             f"The FHIR server's answer to {what} exceeds {self._max_bytes} bytes",
+            fault=Fault.TOO_COSTLY,
             code="too-costly",
         )
 
@@ -359,15 +456,16 @@ def _tls_context() -> ssl.SSLContext:
 def _status_error(status: int, what: str) -> OmsError:
     if status in (404, 410):
         return NotFound(f"{what} not found on the FHIR server")
+    code = None
     if status in (401, 403):
-        return UpstreamError(
-            f"The FHIR server refused access to {what} ({status})", code="security"
-        )
-    if status == 412:
-        return UpstreamError(f"The FHIR server rejected {what}: precondition failed (412)")
-    if status < 500:
-        return UpstreamError(f"The FHIR server rejected {what} ({status})")
-    return UpstreamError(f"The FHIR server failed on {what} ({status})")
+        message, code = f"The FHIR server refused access to {what} ({status})", "security"
+    elif status == 412:
+        message = f"The FHIR server rejected {what}: precondition failed (412)"
+    elif status < 500:
+        message = f"The FHIR server rejected {what} ({status})"
+    else:
+        message = f"The FHIR server failed on {what} ({status})"
+    return FhirServerError(message, fault=Fault.STATUS, upstream_status=status, code=code)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -390,13 +488,18 @@ def _json_object(body: bytes, what: str) -> Json:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise UpstreamError(f"The FHIR server's answer to {what} is not JSON") from None
+        raise FhirServerError(
+            f"The FHIR server's answer to {what} is not JSON", fault=Fault.INVALID
+        ) from None
     if not isinstance(document, dict):
-        raise UpstreamError(f"The FHIR server's answer to {what} is not a resource")
+        raise FhirServerError(
+            f"The FHIR server's answer to {what} is not a resource", fault=Fault.INVALID
+        )
     return document
 
 
-def _next_link(bundle: Json) -> str | None:
+def next_link(bundle: Json) -> str | None:
+    """A Bundle's `link[relation=next].url`, or None (also for a malformed `link`)."""
     links = bundle.get("link")
     for link in links if isinstance(links, list) else []:
         if isinstance(link, dict) and link.get("relation") == "next":

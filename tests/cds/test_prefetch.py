@@ -15,6 +15,7 @@ from service.cds.discovery import prefetch_keys
 from service.cds.errors import PreconditionFailed
 from service.cds.prefetch import FetchLimits, Found, gather
 from service.cds.request import parse_hook_request
+from service.clients.fhir import FhirClient
 from service.security.clients import TrustedClient
 from service.terminology import Terminology
 from tests.cds.builders import hook_request, risk_example, searchset
@@ -297,3 +298,185 @@ def test_patient_read_faults_are_412(terminology: Terminology, answer: Any, code
     respx.get(f"{FHIR}/Patient/{patient_id}").mock(return_value=answer)
     body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
     expect_412(terminology, body, code)
+
+
+# --- The fallback through the shared FHIR client: guard, no retries, one client ----------
+
+
+@respx.mock
+def test_a_next_link_on_the_same_host_outside_fhir_server_is_not_followed(
+    terminology: Terminology,
+) -> None:
+    """Same origin as fhirServer, other path: refused before any connection."""
+    patient_id, prefetch = risk_example("high")
+    admin = respx.get(url__startswith="https://ehr.example.org/admin").mock(
+        return_value=httpx.Response(200, json=searchset([]))
+    )
+    prefetch["observations"] = searchset(
+        [], next_url="https://ehr.example.org/admin/Observation?p=2"
+    )
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
+    expect_412(terminology, body, "forbidden")
+    assert not admin.called
+
+
+@respx.mock
+def test_a_fhir_server_narrower_than_the_registration_keeps_links_under_it(
+    terminology: Terminology,
+) -> None:
+    """Registered for all of /fhir, the hook names /fhir/tenant-a: /fhir/tenant-b is out."""
+    patient_id, prefetch = risk_example("high")
+    tenant_b = respx.get(url__startswith=f"{FHIR}/tenant-b").mock(
+        return_value=httpx.Response(200, json=searchset([]))
+    )
+    prefetch["observations"] = searchset([], next_url=f"{FHIR}/tenant-b/Observation?p=2")
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=f"{FHIR}/tenant-a")
+    expect_412(terminology, body, "forbidden")
+    assert not tenant_b.called
+
+
+@respx.mock
+def test_a_relative_next_link_is_read_under_fhir_server(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    observations = prefetch["observations"]["entry"]
+    prefetch["observations"] = searchset([], next_url="Observation?_page=2")
+    page2 = respx.get(f"{FHIR}/Observation?_page=2").mock(
+        return_value=httpx.Response(200, json=searchset([o["resource"] for o in observations]))
+    )
+    found = run(
+        hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN), terminology
+    )
+    assert page2.calls.last.request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert "Observation/eyes-1" in ids(found)
+
+
+@respx.mock
+def test_the_prefetch_page_counts_towards_the_page_cap(terminology: Terminology) -> None:
+    patient_id, prefetch = risk_example("high")
+    prefetch["observations"] = searchset([], next_url=f"{FHIR}/Observation?page=2")
+    page2 = respx.get(url__startswith=f"{FHIR}/Observation").mock(
+        return_value=httpx.Response(200, json=searchset([]))
+    )
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR)
+    expect_412(terminology, body, "too-costly", max_pages=1)
+    assert not page2.called
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(httpx.Response(503), id="503"),
+        pytest.param(httpx.Response(429, headers={"Retry-After": "0"}), id="429-retry-after-0"),
+        pytest.param(httpx.ConnectError("refused"), id="connection-refused"),
+    ],
+)
+@respx.mock
+def test_nothing_is_retried_within_the_ehrs_budget(terminology: Terminology, answer: Any) -> None:
+    patient_id, prefetch = risk_example("high")
+    del prefetch["conditions"]
+    route = respx.get(url__startswith=f"{FHIR}/Condition")
+    if isinstance(answer, Exception):
+        route.mock(side_effect=answer)
+    else:
+        route.mock(return_value=answer)
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
+    expect_412(terminology, body, "transient")
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(httpx.Response(200, json=[1, 2]), id="json-array"),
+        pytest.param(
+            httpx.Response(
+                200, stream=httpx.ByteStream(b"not gzip"), headers={"Content-Encoding": "gzip"}
+            ),
+            id="undecodable-gzip",
+        ),
+    ],
+)
+@respx.mock
+def test_unreadable_search_answers_are_412_invalid(terminology: Terminology, answer: Any) -> None:
+    patient_id, prefetch = risk_example("high")
+    del prefetch["conditions"]
+    respx.get(url__startswith=f"{FHIR}/Condition").mock(return_value=answer)
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
+    expect_412(terminology, body, "invalid")
+
+
+def test_a_server_that_never_answers_is_cut_at_the_hook_deadline(
+    terminology: Terminology,
+) -> None:
+    async def never(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    patient_id, prefetch = risk_example("high")
+    del prefetch["conditions"], prefetch["observations"]
+    request = parse_hook_request(
+        json.dumps(hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR)).encode()
+    )
+
+    async def go() -> list[Found]:
+        keys = prefetch_keys(terminology)
+        return await gather(
+            request, keys, CLIENT, FetchLimits(0.01, 5), transport=httpx.MockTransport(never)
+        )
+
+    with pytest.raises(PreconditionFailed) as caught:
+        asyncio.run(go())
+    assert (caught.value.status, caught.value.code) == (412, "timeout")
+
+
+class CountingClient(FhirClient):
+    made: list[str] = []  # noqa: RUF012
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        CountingClient.made.append(base_url)
+        super().__init__(base_url, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("absent", "clients"),
+    [
+        pytest.param((), 0, id="complete-prefetch-makes-no-client"),
+        pytest.param(
+            ("patient", "conditions", "observations", "observationsByValue"),
+            1,
+            id="four-reads-share-one-client",
+        ),
+    ],
+)
+@respx.mock
+def test_one_client_per_hook_call_and_only_when_needed(
+    terminology: Terminology, monkeypatch: pytest.MonkeyPatch, absent: tuple[str, ...], clients: int
+) -> None:
+    CountingClient.made = []
+    monkeypatch.setattr("service.cds.prefetch.FhirClient", CountingClient)
+    patient_id, prefetch = risk_example("high")
+    respx.get(f"{FHIR}/Patient/{patient_id}").mock(
+        return_value=httpx.Response(200, json=prefetch["patient"])
+    )
+    respx.get(url__regex=rf"{FHIR}/(Condition|Observation)\?").mock(
+        return_value=httpx.Response(200, json=searchset([]))
+    )
+    for name in absent:
+        del prefetch[name]
+    run(hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN), terminology)
+    assert CountingClient.made == [FHIR] * clients
+
+
+@respx.mock
+def test_fallback_searches_are_sent_as_the_ehr_would_send_prefetch(
+    terminology: Terminology,
+) -> None:
+    """No `Prefer: handling=strict`: a server without `value-concept` may ignore it (a
+    superset the screen filters) rather than fail the hook."""
+    patient_id, prefetch = risk_example("high")
+    del prefetch["observationsByValue"]
+    route = respx.get(url__startswith=f"{FHIR}/Observation?").mock(
+        return_value=httpx.Response(200, json=searchset([]))
+    )
+    run(hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR), terminology)
+    assert "prefer" not in route.calls.last.request.headers

@@ -7,10 +7,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import respx
 
-from service.clients.fhir import FhirClient, FhirClientLimits, Location, parse_location
+from service.clients.fhir import (
+    Fault,
+    FhirClient,
+    FhirClientLimits,
+    FhirServerError,
+    Location,
+    parse_location,
+)
 from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
 
 BASE = "https://ehr.example/fhir"
@@ -368,3 +376,211 @@ def test_a_server_that_never_answers_is_cut_at_the_deadline() -> None:
         asyncio.run(go())
     assert caught.value.status == 504
     assert_safe(caught.value)
+
+
+# --- Extensions for stricter callers (the CDS Hooks fallback) -----------------------------
+
+
+def only_under(prefix: str) -> Callable[[str], bool]:
+    return lambda url: url.startswith(prefix + "/")
+
+
+def run_with(
+    router: respx.MockRouter, call: Callable[[FhirClient], Awaitable[Any]], **kw: Any
+) -> Any:
+    async def go() -> Any:
+        transport = httpx.MockTransport(router.handler)
+        async with FhirClient(BASE, transport=transport, **kw) as client:
+            return await call(client)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(read_patient, id="read"),
+        pytest.param(lambda c: c.search("Observation", {"patient": "p1"}), id="search"),
+        pytest.param(lambda c: c.transaction({"resourceType": "Bundle"}), id="transaction"),
+    ],
+)
+def test_a_url_the_guard_refuses_is_never_requested(
+    call: Callable[[FhirClient], Awaitable[Any]],
+) -> None:
+    router = respx.MockRouter()
+    anything = router.route().respond(200, json=searchset())
+
+    with pytest.raises(FhirServerError) as caught:
+        run_with(router, call, url_guard=only_under(f"{BASE}/Group"), token="secret")
+    assert (caught.value.fault, caught.value.code, caught.value.status) == (
+        Fault.OFF_SERVER,
+        "forbidden",
+        502,
+    )
+    assert anything.call_count == 0
+    assert_safe(caught.value)
+
+
+def test_the_guard_vets_next_links_on_the_same_host() -> None:
+    """Same origin, other path: the origin rule lets it pass, the guard does not."""
+    router = respx.MockRouter()
+    first = router.get(f"{BASE}/Observation").respond(
+        200, json=searchset("o1", next_url="https://ehr.example/admin/Observation?page=2")
+    )
+    admin = router.get(url__startswith="https://ehr.example/admin").respond(200, json=searchset())
+
+    with pytest.raises(FhirServerError) as caught:
+        run_with(router, lambda c: c.search("Observation", {}), url_guard=only_under(BASE))
+    assert caught.value.fault is Fault.OFF_SERVER
+    assert (first.call_count, admin.call_count) == (1, 0)
+
+
+def test_pages_follows_a_relative_url_then_its_next_links() -> None:
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Observation", params={"page": "2"}).respond(
+        200, json=searchset("o2", next_url=f"{BASE}/Observation?page=3")
+    )
+    router.get(f"{BASE}/Observation", params={"page": "3"}).respond(200, json=searchset("o3"))
+
+    pages = run_with(router, lambda c: c.pages("Observation?page=2", "Observation"))
+    assert [e["resource"]["id"] for p in pages for e in p["entry"]] == ["o2", "o3"]
+
+
+def test_pages_refuses_a_start_url_on_another_server() -> None:
+    router = respx.MockRouter()
+    elsewhere = router.route().respond(200, json=searchset())
+
+    with pytest.raises(FhirServerError, match="another server") as caught:
+        run_with(router, lambda c: c.pages("https://elsewhere.example/fhir/X", "Observation"))
+    assert caught.value.fault is Fault.OFF_SERVER
+    assert elsewhere.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("max_pages", "requests"),
+    [
+        pytest.param(0, 0, id="none-left-reads-nothing"),
+        pytest.param(1, 1, id="one-page"),
+        pytest.param(2, 2, id="two-pages"),
+    ],
+)
+def test_a_per_call_page_cap_overrides_the_limits(max_pages: int, requests: int) -> None:
+    router = respx.MockRouter()
+    counter = iter(range(100))
+    route = router.get(f"{BASE}/Observation").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=searchset("o", next_url=f"{BASE}/Observation?page={next(counter)}")
+        )
+    )
+
+    with pytest.raises(FhirServerError, match=f"more than {max_pages} pages") as caught:
+        run_with(router, lambda c: c.pages("Observation", "Observation", max_pages=max_pages))
+    assert (caught.value.fault, caught.value.code) == (Fault.TOO_COSTLY, "too-costly")
+    assert route.call_count == requests
+
+
+@pytest.mark.parametrize(
+    ("answer", "fault", "upstream_status"),
+    [
+        pytest.param(httpx.Response(401), Fault.STATUS, 401, id="401"),
+        pytest.param(httpx.Response(403), Fault.STATUS, 403, id="403"),
+        pytest.param(httpx.Response(302), Fault.STATUS, 302, id="302-not-followed"),
+        pytest.param(httpx.Response(429), Fault.STATUS, 429, id="429"),
+        pytest.param(httpx.Response(500), Fault.STATUS, 500, id="500"),
+        pytest.param(httpx.ConnectError("refused"), Fault.UNREACHABLE, None, id="refused"),
+        pytest.param(httpx.Response(200, text="<html>"), Fault.INVALID, None, id="not-json"),
+        pytest.param(
+            httpx.Response(200, json={"resourceType": "OperationOutcome"}),
+            Fault.INVALID,
+            None,
+            id="not-a-bundle",
+        ),
+        pytest.param(
+            httpx.Response(
+                200, stream=httpx.ByteStream(b"not gzip"), headers={"Content-Encoding": "gzip"}
+            ),
+            Fault.INVALID,
+            None,
+            id="undecodable-gzip",
+        ),
+    ],
+)
+def test_every_upstream_error_says_its_fault(
+    answer: Any, fault: Fault, upstream_status: int | None
+) -> None:
+    router = respx.MockRouter()
+    if isinstance(answer, Exception):
+        route = router.get(f"{BASE}/Observation").mock(side_effect=answer)
+    else:
+        route = router.get(f"{BASE}/Observation").mock(return_value=answer)
+
+    with pytest.raises(FhirServerError) as caught:
+        run(
+            router,
+            lambda c: c.search("Observation", {}),
+            limits=FhirClientLimits(max_retries=0),
+        )
+    assert (caught.value.fault, caught.value.upstream_status) == (fault, upstream_status)
+    assert caught.value.status == 502
+    assert route.call_count == 1
+    assert_safe(caught.value)
+
+
+def test_a_loop_and_too_many_bytes_say_their_fault() -> None:
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Observation").respond(
+        200, json=searchset("o1", next_url=f"{BASE}/Observation")
+    )
+    with pytest.raises(FhirServerError) as loop:
+        run(router, lambda c: c.search("Observation", {}))
+    with pytest.raises(FhirServerError) as big:
+        run(router, lambda c: c.search("Observation", {}), limits=FhirClientLimits(max_bytes=10))
+    assert (loop.value.fault, big.value.fault) == (Fault.LOOP, Fault.TOO_COSTLY)
+
+
+def test_not_strict_sends_no_prefer_header() -> None:
+    router = respx.MockRouter()
+    route = router.get(f"{BASE}/Observation").respond(200, json=searchset())
+
+    run_with(router, lambda c: c.search("Observation", {}), strict=False)
+    assert "prefer" not in route.calls.last.request.headers
+
+
+@pytest.mark.parametrize(
+    ("trust_env", "proxied"),
+    [
+        pytest.param(True, 1, id="trusted-env-goes-through-the-proxy"),
+        pytest.param(False, 0, id="untrusted-env-ignores-the-proxy"),
+    ],
+)
+def test_trust_env_decides_whether_a_proxy_variable_is_used(
+    monkeypatch: pytest.MonkeyPatch, trust_env: bool, proxied: int
+) -> None:
+    """A local stand-in proxy counts what reaches it; the server itself refuses (port 1)."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        body = orjson.dumps(patient())
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    async def go() -> Any:
+        server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        limits = FhirClientLimits(max_retries=0)
+        async with (
+            server,
+            FhirClient("http://127.0.0.1:1/fhir", limits=limits, trust_env=trust_env) as client,
+        ):
+            try:
+                return await read_patient(client)
+            except FhirServerError as exc:
+                return exc.fault
+
+    outcome = asyncio.run(go())
+    assert len(seen) == proxied
+    assert outcome == (patient() if proxied else Fault.UNREACHABLE)
