@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     benchmarks.say(
         f"oms-cds bench ({'small' if args.small else 'full'}) "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; python {platform.python_version()}; "
-        f"{_cpu()}"
+        f"{_cpu()}; load average {_load()}"
     )
     figures: dict[str, object] = {}
     which = args.which
@@ -65,10 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     if which == "profile":
         benchmarks.profile(1_000 if args.small else 10_000, 2 if args.small else 10)
         benchmarks.profile(300, 20 if args.small else 200)
-    benchmarks.say(f"done in {time.perf_counter() - started:.1f} s")
+    benchmarks.say(f"done in {time.perf_counter() - started:.1f} s; load average {_load()}")
     if args.json:
         args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
     return 0
+
+
+def _load() -> str:
+    """The 1-minute load average: other work on the machine skews every figure."""
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 def _cpu() -> str:
