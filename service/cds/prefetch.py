@@ -265,10 +265,13 @@ _STATUS_CODES: Final = {401: "security", 403: "forbidden", 404: "not-found", 410
 
 def _precondition(exc: OmsError, key: PrefetchKey) -> PreconditionFailed:
     """The 412 for a failed read or search; the client's message names no URL or data."""
+    message = exc.message
     if isinstance(exc, UpstreamTimeout):
         code = "timeout"
     elif isinstance(exc, NotFound):
         code = "not-found"
+        if not key.read:
+            message = "The FHIR server does not support this search (404)"
     elif isinstance(exc, FhirServerError) and exc.fault is Fault.STATUS:
         status = exc.upstream_status or 0
         code = "not-supported" if 300 <= status < 400 else _STATUS_CODES.get(status, "transient")
@@ -276,7 +279,7 @@ def _precondition(exc: OmsError, key: PrefetchKey) -> PreconditionFailed:
         code = _FAULT_CODES[exc.fault]
     else:
         code = "transient"
-    return PreconditionFailed(exc.message, code=code, expression=[key.name])
+    return PreconditionFailed(message, code=code, expression=[key.name])
 
 
 def _unwrap_legacy(value: object) -> object:

@@ -480,3 +480,24 @@ def test_fallback_searches_are_sent_as_the_ehr_would_send_prefetch(
     )
     run(hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR), terminology)
     assert "prefer" not in route.calls.last.request.headers
+
+
+@pytest.mark.parametrize(
+    ("absent", "url", "message"),
+    [
+        pytest.param("patient", f"{FHIR}/Patient/", "Patient not found", id="patient-read"),
+        pytest.param("conditions", f"{FHIR}/Condition", "not support this search", id="search"),
+    ],
+)
+@respx.mock
+def test_a_404_says_what_was_missing(
+    terminology: Terminology, absent: str, url: str, message: str
+) -> None:
+    patient_id, prefetch = risk_example("high")
+    del prefetch[absent]
+    respx.get(url__startswith=url).mock(return_value=httpx.Response(404))
+    body = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
+    with pytest.raises(PreconditionFailed, match=message) as caught:
+        run(body, terminology)
+    assert (caught.value.code, caught.value.expression) == ("not-found", [absent])
+    assert patient_id not in caught.value.message
