@@ -15,7 +15,7 @@ from typing import Any
 
 from service.domain.criteria import Assessment, assess
 from service.domain.evidence import Evidence
-from service.ingest import IngestResult, ingest
+from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest
 from service.mappers.care_plan import build_care_plan, plan_for
 from service.mappers.condition import condition_evidence
 from service.mappers.observation import observation_evidence
@@ -54,9 +54,11 @@ def assess_payload(
     *,
     now: Callable[[], str] = utc_now,
     urn: Callable[[], str] = new_urn,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> AssessmentResult:
     """Assess the request body (a Bundle or a Parameters with a `bundle` part)."""
-    return assess_ingested(ingest(body, terminology), terminology, now=now, urn=urn)
+    ingested = ingest(body, terminology, max_entries=max_entries)
+    return assess_ingested(ingested, terminology, now=now, urn=urn)
 
 
 def assess_ingested(

@@ -40,7 +40,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from pydantic import BaseModel, ValidationError
 
-from service.errors import UnprocessablePayload, UnreadableInput
+from service.errors import PayloadTooLarge, UnprocessablePayload, UnreadableInput
 from service.terminology import Terminology
 
 Json = dict[str, Any]
@@ -105,7 +105,13 @@ class IngestResult:
     entry_count: int
 
 
-def ingest(body: bytes, terminology: Terminology) -> IngestResult:
+#: Most Bundle entries one request may carry (`OMS_MAX_ENTRIES` at the HTTP edge).
+DEFAULT_MAX_ENTRIES: Final = 250_000
+
+
+def ingest(
+    body: bytes, terminology: Terminology, *, max_entries: int = DEFAULT_MAX_ENTRIES
+) -> IngestResult:
     """Parse a Bundle (any type) or a Parameters with a `bundle` part and keep what counts.
 
     Raises UnreadableInput (400) for bytes that are not JSON, UnprocessablePayload (422)
@@ -116,7 +122,7 @@ def ingest(body: bytes, terminology: Terminology) -> IngestResult:
     The cyclic garbage collector is paused meanwhile (see `_collector_paused`).
     """
     with _collector_paused():
-        return _ingest(body, terminology)
+        return _ingest(body, terminology, max_entries)
 
 
 _pause_lock = threading.Lock()
@@ -150,11 +156,15 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def _ingest(body: bytes, terminology: Terminology) -> IngestResult:
+def _ingest(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
     bundle, root = _unwrap(_parse(body))
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         raise UnprocessablePayload("Bundle.entry must be an array", expression=[f"{root}.entry"])
+    if len(entries) > max_entries:
+        raise PayloadTooLarge(
+            f"The Bundle has more than {max_entries} entries", expression=[f"{root}.entry"]
+        )
 
     usable = list(_usable_entries(entries, root))
     index = _reference_index(usable)
@@ -195,6 +205,10 @@ def _parse(body: bytes) -> object:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if "depth limit" in exc.msg.lower():
+            raise PayloadTooLarge(
+                "The JSON is nested deeper than the limit of 1024 levels"
+            ) from None
         if "utf-8" in exc.msg.lower():
             raise UnreadableInput("The request body is not valid UTF-8") from None
         raise UnreadableInput(

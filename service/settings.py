@@ -21,6 +21,8 @@ class Settings(BaseSettings):
 
     #: Largest request body accepted, in bytes (`OMS_MAX_BODY_BYTES`); larger gets 413.
     max_body_bytes: int = 32 * 1024 * 1024
+    #: Most Bundle entries one request may carry (`OMS_MAX_ENTRIES`); more gets 413.
+    max_entries: int = 250_000
 
     #: Address `oms-cds serve` binds to by default (`OMS_HOST`, `OMS_PORT`).
     host: str = "127.0.0.1"

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from service.errors import OmsError, UnprocessablePayload, UnreadableInput
+from service.errors import OmsError, PayloadTooLarge, UnprocessablePayload, UnreadableInput
 from service.ingest import IngestResult, ingest
 from service.terminology import Terminology
 from tests.builders import (
@@ -558,3 +558,23 @@ def test_synthea_patient_bundles_ingest(terminology: Terminology, name: str) -> 
     assert result.patient == f"Patient/{patient_entry['resource']['id']}"
     assert refs(result)[0][-1] == "Condition/added"
     assert result.entry_count == len(document["entry"])
+
+
+# --- limits ---------------------------------------------------------------------------------
+
+
+def test_more_entries_than_the_limit_is_413(terminology: Terminology) -> None:
+    document = bundle(*(observation(BODY_WEIGHT, id=f"w{i}") for i in range(11)))
+    with pytest.raises(OmsError) as caught:
+        ingest(body(document), terminology, max_entries=10)
+    assert_error(caught.value, PayloadTooLarge, 413, "too-costly", ["Bundle.entry"])
+
+
+def test_entries_up_to_the_limit_are_fine(terminology: Terminology) -> None:
+    document = bundle(patient(), *(observation(BODY_WEIGHT, id=f"w{i}") for i in range(9)))
+    assert ingest(body(document), terminology, max_entries=10).entry_count == 10
+
+
+def test_json_nested_deeper_than_1024_levels_is_413(terminology: Terminology) -> None:
+    deep = b'{"resourceType": "Bundle", "entry": ' + b"[" * 1100 + b"]" * 1100 + b"}"
+    assert_error(fails(deep, terminology), PayloadTooLarge, 413, "too-costly", [])
