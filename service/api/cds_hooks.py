@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
+from service.api.responses import FHIR_JSON, OPERATION_OUTCOME_SCHEMA, openapi_json_body
 from service.cds.discovery import SERVICE_ID, discovery_document, prefetch_keys
 from service.cds.errors import FeedbackNotStored
 from service.cds.feedback import parse_feedback
@@ -117,7 +118,59 @@ async def discovery(terminology: TerminologyDep) -> Response:
     return _json(discovery_document(terminology))
 
 
-@router.post(f"/{SERVICE_ID}")
+_HOOK_REQUEST = {
+    "type": "object",
+    "required": ["hook", "hookInstance", "context"],
+    "properties": {
+        "hook": {"enum": ["patient-view"]},
+        "hookInstance": {"type": "string", "minLength": 1, "maxLength": 256},
+        "fhirServer": {"type": ["string", "null"]},
+        "context": {
+            "type": "object",
+            "required": ["patientId"],
+            "properties": {"patientId": {"type": "string", "minLength": 1}},
+        },
+        "prefetch": {"type": ["object", "null"]},
+    },
+}
+_FEEDBACK = {
+    "type": "object",
+    "required": ["feedback"],
+    "properties": {
+        "feedback": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["card", "outcome", "outcomeTimestamp"],
+                "properties": {
+                    "card": {"type": "string", "minLength": 1},
+                    "outcome": {"enum": ["accepted", "overridden"]},
+                    "outcomeTimestamp": {"type": "string", "format": "date-time"},
+                    "acceptedSuggestions": {
+                        "type": ["array", "null"],
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {"id": {"type": "string", "minLength": 1}},
+                        },
+                    },
+                    "overrideReason": {"type": ["object", "null"]},
+                },
+            },
+        }
+    },
+}
+_OUTCOME = {"content": {FHIR_JSON: {"schema": OPERATION_OUTCOME_SCHEMA}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid client JWT (empty body)"},
+    "4XX": {"description": "The request cannot be served", **_OUTCOME},
+    "5XX": {"description": "The feedback could not be stored", **_OUTCOME},
+}
+
+
+@router.post(f"/{SERVICE_ID}", responses=_ERRORS, openapi_extra=openapi_json_body(_HOOK_REQUEST))
 async def oms_screening(
     request: Request, client: CdsClientDep, settings: SettingsDep, terminology: TerminologyDep
 ) -> Response:
@@ -135,7 +188,12 @@ async def oms_screening(
     return _json({"cards": cards})
 
 
-@router.post(f"/{SERVICE_ID}/feedback")
+@router.post(
+    f"/{SERVICE_ID}/feedback",
+    response_class=Response,
+    responses=_ERRORS,
+    openapi_extra=openapi_json_body(_FEEDBACK),
+)
 async def oms_screening_feedback(
     request: Request, client: CdsClientDep, settings: SettingsDep
 ) -> Response:

@@ -9,7 +9,12 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
-from service.api.responses import FhirJsonResponse
+from service.api.responses import (
+    FhirJsonResponse,
+    fhir_responses,
+    openapi_json_body,
+    resource_schema,
+)
 from service.engine import assess_payload
 from service.mappers.provenance import service_version
 from service.terminology import CANONICAL_BASE
@@ -19,7 +24,20 @@ router = APIRouter(prefix="/fhir")
 OPERATION = f"{CANONICAL_BASE}/OperationDefinition/oms-assess"
 
 
-@router.post("/$oms-assess", response_class=FhirJsonResponse)
+_ASSESS_BODY = resource_schema(
+    "Bundle",
+    "Parameters",
+    entry={"type": "array", "items": {"type": "object"}},
+    parameter={"type": "array", "items": {"type": "object"}},
+)
+
+
+@router.post(
+    "/$oms-assess",
+    response_class=FhirJsonResponse,
+    responses=fhir_responses("Bundle"),
+    openapi_extra=openapi_json_body(_ASSESS_BODY),
+)
 async def oms_assess(
     request: Request, settings: SettingsDep, terminology: TerminologyDep
 ) -> FhirJsonResponse:
@@ -30,7 +48,11 @@ async def oms_assess(
     return FhirJsonResponse(result.bundle)
 
 
-@router.get("/metadata", response_class=FhirJsonResponse)
+@router.get(
+    "/metadata",
+    response_class=FhirJsonResponse,
+    responses=fhir_responses("CapabilityStatement"),
+)
 async def metadata(settings: SettingsDep) -> FhirJsonResponse:
     return FhirJsonResponse(capability_statement(patient_operation=bool(settings.fhir_base_url)))
 

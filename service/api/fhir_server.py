@@ -24,7 +24,12 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
-from service.api.responses import FhirJsonResponse
+from service.api.responses import (
+    FhirJsonResponse,
+    fhir_responses,
+    openapi_json_body,
+    resource_schema,
+)
 from service.clients.fhir import FhirClient, limits_from, parse_location
 from service.engine import AssessmentResult, assess_ingested
 from service.errors import (
@@ -75,7 +80,11 @@ FhirClientDep = Annotated[FhirClient, Depends(fhir_client)]
 PatientId = Annotated[str, Path(pattern=FHIR_ID)]
 
 
-@router.get("/Patient/{patient_id}/$oms-assess", response_class=FhirJsonResponse)
+@router.get(
+    "/Patient/{patient_id}/$oms-assess",
+    response_class=FhirJsonResponse,
+    responses=fhir_responses("Bundle"),
+)
 async def assess_patient(
     patient_id: PatientId,
     settings: SettingsDep,
@@ -89,7 +98,15 @@ async def assess_patient(
     )
 
 
-@router.post("/Patient/{patient_id}/$oms-assess", response_class=FhirJsonResponse)
+@router.post(
+    "/Patient/{patient_id}/$oms-assess",
+    response_class=FhirJsonResponse,
+    responses=fhir_responses("Bundle"),
+    openapi_extra=openapi_json_body(
+        resource_schema("Parameters", parameter={"type": "array", "items": {"type": "object"}}),
+        required=False,
+    ),
+)
 async def assess_patient_post(
     request: Request,
     patient_id: PatientId,
@@ -216,8 +233,15 @@ def _persist_parameter(body: bytes) -> bool:
         raise UnprocessablePayload(
             "Expected a Parameters resource", code="structure", expression=["resourceType"]
         )
+    parts = document.get("parameter") or []
+    if not isinstance(parts, list):
+        raise UnprocessablePayload(
+            "Parameters.parameter must be an array",
+            code="structure",
+            expression=["Parameters.parameter"],
+        )
     persist = False
-    for n, part in enumerate(document.get("parameter") or []):
+    for n, part in enumerate(parts):
         if isinstance(part, dict) and part.get("name") == "persist":
             value = part.get("valueBoolean")
             if not isinstance(value, bool):

@@ -27,3 +27,40 @@ def operation_outcome(
     if expression:
         issue["expression"] = expression
     return {"resourceType": "OperationOutcome", "issue": [issue]}
+
+
+# OpenAPI: routes that read their body raw (`request.stream()`) get no request body from
+# FastAPI, and FastAPI types FhirJsonResponse answers as strings; these say what is sent.
+OPERATION_OUTCOME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+    },
+}
+
+
+def resource_schema(*resource_types: str, **properties: Any) -> dict[str, Any]:
+    """A loose JSON schema: an object whose `resourceType` is one of `resource_types`."""
+    return {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"enum": list(resource_types)}, **properties},
+    }
+
+
+def openapi_json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads its JSON body itself."""
+    content = {media: {"schema": schema} for media in (FHIR_JSON, "application/json")}
+    return {"requestBody": {"required": required, "content": content}}
+
+
+def fhir_responses(resource_type: str) -> dict[int | str, dict[str, Any]]:
+    """`responses` of a FHIR route: the resource on 200, an OperationOutcome otherwise."""
+    outcome = {"content": {FHIR_JSON: {"schema": OPERATION_OUTCOME_SCHEMA}}}
+    return {
+        200: {"content": {FHIR_JSON: {"schema": resource_schema(resource_type)}}},
+        "4XX": {"description": "The request cannot be served", **outcome},
+        "5XX": {"description": "The service or its FHIR server failed", **outcome},
+    }

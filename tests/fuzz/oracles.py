@@ -1,0 +1,92 @@
+"""What every fuzzed answer must satisfy, written once for all fuzz tests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import orjson
+
+from service.terminology import Terminology
+
+#: 5xx a route may give, and why: 501 no FHIR server configured, 502 upstream failed,
+#: 503 feedback store unavailable, 504 upstream too slow. Never 500.
+DOCUMENTED_5XX = frozenset({501, 502, 503, 504})
+CRITERION_RESULT = "http://oms-cds.org/fhir/StructureDefinition/oms-criterion-result"
+
+
+def problem(status: int, content_type: str, body: bytes, *, cds: bool = False) -> str | None:
+    """Why this answer breaks the error contract, or None if it keeps it.
+
+    FHIR routes: any non-2xx is an OperationOutcome. CDS routes: the same, except a 401,
+    which has an empty body (docs/CDS_HOOKS.md).
+    """
+    if status >= 500 and status not in DOCUMENTED_5XX:
+        return f"status {status}"
+    if status < 300:
+        return None
+    if cds and status == 401:
+        return None if body == b"" else "a CDS 401 with a body"
+    if "json" not in content_type:
+        return f"status {status} with content type {content_type!r}"
+    return outcome_problem(body)
+
+
+def outcome_problem(body: bytes) -> str | None:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "an error body that is not JSON"
+    if not isinstance(document, dict) or document.get("resourceType") != "OperationOutcome":
+        return "an error body that is not an OperationOutcome"
+    issues = document.get("issue")
+    if not isinstance(issues, list) or not issues:
+        return "an OperationOutcome without issues"
+    for issue in issues:
+        if not isinstance(issue, dict):
+            return "an issue that is not an object"
+        if issue.get("severity") not in {"fatal", "error", "warning", "information"}:
+            return "an issue without a valid severity"
+        if not isinstance(issue.get("code"), str) or not issue["code"]:
+            return "an issue without a code"
+        if "internal error" in str(issue.get("diagnostics", "")).lower():
+            return "the last-resort handler fired"
+    return None
+
+
+def risk_assessment_problem(bundle: dict[str, Any], terminology: Terminology) -> str | None:
+    """Four criterion results, and a risk level that agrees with their statuses."""
+    found = [
+        entry["resource"]
+        for entry in bundle.get("entry", [])
+        if entry.get("resource", {}).get("resourceType") == "RiskAssessment"
+    ]
+    if len(found) != 1:
+        return f"{len(found)} RiskAssessments"
+    risk = found[0]
+    results = [ext for ext in risk.get("extension", []) if ext.get("url") == CRITERION_RESULT]
+    if len(results) != len(terminology.criteria) or len(results) != 4:
+        return f"{len(results)} criterion results"
+    statuses: Counter[str] = Counter()
+    criteria = []
+    for result in results:
+        parts = {part["url"]: part for part in result["extension"]}
+        criteria.append(parts["criterion"]["valueCoding"]["code"])
+        statuses[parts["status"]["valueCode"]] += 1
+    if sorted(criteria) != sorted(terminology.criteria):
+        return "criterion results do not name each criterion once"
+    met, unknown = statuses["met"], statuses["unknown"]
+    level = risk_level(bundle)
+    expected = "high" if met >= 3 else "moderate" if met == 2 and unknown >= 1 else "low"
+    if level != expected:
+        return f"risk {level} with {met} met and {unknown} unknown"
+    return None
+
+
+def risk_level(bundle: dict[str, Any]) -> str:
+    """The qualitativeRisk code of the answer's RiskAssessment."""
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "RiskAssessment":
+            code: str = entry["resource"]["prediction"][0]["qualitativeRisk"]["coding"][0]["code"]
+            return code
+    raise AssertionError("no RiskAssessment")
