@@ -152,6 +152,8 @@ async def _ask_metadata(settings: Settings) -> Failure | None:
         )
     except httpx.HTTPError:
         return Failure("fhir-server", "transient", "FHIR server: could not be reached")
+    except httpx.InvalidURL:
+        return Failure("fhir-server", "invalid", "FHIR server: OMS_FHIR_BASE_URL is not a URL")
     if not _is_capability_statement(body):
         return Failure(
             "fhir-server", "invalid", "FHIR server: GET metadata gave no CapabilityStatement"

@@ -142,6 +142,21 @@ def test_not_ready_when_the_fhir_server_fails(
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("base_url", "code"),
+    [
+        pytest.param("http://[::1/fhir", "invalid", id="unparseable-url"),
+        pytest.param("ftp://ehr.example/fhir", "transient", id="not-http"),
+        pytest.param("ehr.example/fhir", "transient", id="no-scheme"),
+    ],
+)
+def test_a_misconfigured_base_url_is_not_ready_rather_than_an_error(
+    make_client: MakeClient, base_url: str, code: str
+) -> None:
+    response = make_client(fhir_base_url=base_url).get("/readyz")
+    assert failed_checks(response) == [("fhir-server", code)]
+
+
 def test_the_slow_server_message_names_the_bound(
     make_client: MakeClient, mock: respx.MockRouter
 ) -> None:
