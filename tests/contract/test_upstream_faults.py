@@ -33,8 +33,6 @@ from tests.contract.slow_proxy import FaultProxy, Mode
 
 pytestmark = pytest.mark.contract
 
-Json = dict[str, Any]
-
 #: The bounds under test. A proxy delay of DELAY exceeds the read timeout; with two
 #: retries and their back-off (0.25 s, 0.5 s) the client gives up after about
 #: 3 x 1 + 0.75 s, inside the 6 s deadline, so the answer is the read-timeout 504.
