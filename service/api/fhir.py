@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -44,7 +45,9 @@ async def oms_assess(
     """Assess the posted Bundle (or Parameters with a `bundle` part)."""
     require_json(request)
     body = await read_limited(request, settings.max_body_bytes)
-    result = await run_in_threadpool(assess_payload, body, terminology)
+    result = await run_in_threadpool(
+        partial(assess_payload, max_entries=settings.max_entries), body, terminology
+    )
     return FhirJsonResponse(result.bundle)
 
 

@@ -250,3 +250,22 @@ def test_routing_errors_are_operation_outcomes(
 
     assert response.status_code == status
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_more_entries_than_oms_max_entries_get_413(terminology: Any) -> None:
+    from service.app import create_app
+    from service.settings import Settings
+
+    app = create_app(Settings(max_entries=5), terminology)
+    with TestClient(app, raise_server_exceptions=False) as small:
+        response = small.post("/fhir/$oms-assess", content=example("high"), headers=FHIR_JSON)
+
+    assert response.status_code == 413
+    assert response.json()["issue"][0]["expression"] == ["Bundle.entry"]
+
+
+def test_json_nested_too_deep_gets_413(client: TestClient) -> None:
+    response = assess(client, b"[" * 2000 + b"]" * 2000)
+
+    assert response.status_code == 413
+    assert response.json()["issue"][0]["code"] == "too-costly"
