@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import orjson
-
 from service.cds.errors import BadHookRequest
+from service.cds.request import json_object
 
 Json = dict[str, Any]
 
@@ -40,13 +39,7 @@ class FeedbackItem:
 
 def parse_feedback(body: bytes) -> list[FeedbackItem]:
     """The items, or BadHookRequest (400) naming the first element at fault."""
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadHookRequest("The request body is not valid JSON", code="structure") from None
-    if not isinstance(document, dict):
-        raise BadHookRequest("The request body must be a JSON object", code="structure")
-    items = document.get("feedback")
+    items = json_object(body).get("feedback")
     if not isinstance(items, list) or not items:
         raise BadHookRequest(
             "feedback must be a non-empty array", code="required", expression=["feedback"]

@@ -35,15 +35,20 @@ class HookRequest:
     prefetch: Json | None = field(repr=False)
 
 
-def parse_hook_request(body: bytes) -> HookRequest:
-    """The request, or BadHookRequest (400) naming the first element at fault."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or BadHookRequest (400)."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise BadHookRequest("The request body is not valid JSON", code="structure") from None
     if not isinstance(document, dict):
         raise BadHookRequest("The request body must be a JSON object", code="structure")
+    return document
 
+
+def parse_hook_request(body: bytes) -> HookRequest:
+    """The request, or BadHookRequest (400) naming the first element at fault."""
+    document = json_object(body)
     hook = _string(document, "hook")
     if hook != HOOK:
         raise BadHookRequest(
