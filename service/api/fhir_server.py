@@ -102,10 +102,8 @@ async def assess_patient(
     "/Patient/{patient_id}/$oms-assess",
     response_class=FhirJsonResponse,
     responses=fhir_responses("Bundle"),
-    openapi_extra=openapi_json_body(
-        resource_schema("Parameters", parameter={"type": "array", "items": {"type": "object"}}),
-        required=False,
-    ),
+    # `parameter` untyped: a null, empty or false one is read as no parameters.
+    openapi_extra=openapi_json_body(resource_schema("Parameters"), required=False),
 )
 async def assess_patient_post(
     request: Request,

@@ -38,6 +38,14 @@ scalars = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["", " ", "\u0000", "\ud7ff\ue000", "🧠", "Patient/", "urn:uuid:", "#"]),
 )
+#: Truthy values of every JSON type: what type confusion looks like after `x or []`.
+wrong_types = st.one_of(
+    st.integers(min_value=1, max_value=2**63 - 1),
+    st.floats(min_value=0.5, max_value=1e300),
+    st.text(min_size=1, max_size=8),
+    st.just(True),
+    st.dictionaries(st.text(max_size=4), scalars, min_size=1, max_size=2),
+)
 json_values = st.recursive(
     scalars,
     lambda inner: st.one_of(
@@ -248,7 +256,7 @@ def bundles(draw: st.DrawFn, terminology: Terminology) -> Json:
     hostile (junk may stand anywhere), so that both the rules and the refusals are hit.
     """
     hostile = draw(st.booleans(), label="hostile")
-    junk = json_values if hostile else NO_JUNK
+    junk = st.one_of(wrong_types, json_values) if hostile else NO_JUNK
     patient_id = draw(st.sampled_from(["p1", "pt-high-1", "x" * 64]))
     patient_full_url = draw(
         st.sampled_from(
@@ -382,7 +390,7 @@ def prefetch(draw: st.DrawFn, terminology: Terminology, patient_id: str) -> obje
     subject = f"Patient/{patient_id}"
     clean = draw(findings(terminology, subject))
     hostile = draw(st.sampled_from([False, False, True]))
-    junk = json_values if hostile else NO_JUNK
+    junk = st.one_of(wrong_types, json_values) if hostile else NO_JUNK
     values: dict[str, object] = {}
     for key in PREFETCH_KEYS:
         if key == "patient":
