@@ -138,6 +138,13 @@ def fuzz_client(fuzz_app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def after_all_healthy(fuzz_client: TestClient) -> Iterator[None]:
+    """The app still answers /healthz once the module's cases have run."""
+    yield
+    assert fuzz_client.get("/healthz").status_code == 200
+
+
 def _example_resources(kind: str, patient_id: str) -> list[dict[str, Any]]:
     """The resources of examples/high.json of one type, moved to `patient_id`."""
     bundle = orjson.loads((EXAMPLES / "high.json").read_bytes())

@@ -3,7 +3,6 @@ OperationOutcome when refused, a consistent RiskAssessment when answered."""
 
 from __future__ import annotations
 
-import orjson
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -36,13 +35,6 @@ def check_assess_answer(
     if target is not None:
         record_case(target, f"200 {risk_level(response.json())}" if status == 200 else status)
     return status
-
-
-@pytest.fixture(scope="module")
-def after_all_healthy(fuzz_client: TestClient):  # type: ignore[no-untyped-def]
-    """The app still answers /healthz once the module's cases have run."""
-    yield
-    assert fuzz_client.get("/healthz").status_code == 200
 
 
 @given(data=st.data())
@@ -101,16 +93,3 @@ def test_the_examples_still_pass_the_oracle(
     """The oracle itself accepts the three shipped examples (so it can pass at all)."""
     for body in strategies.EXAMPLE_BYTES.values():
         assert check_assess_answer(fuzz_client, terminology, body) == 200
-
-
-def test_the_oracle_rejects_a_wrong_risk(fuzz_client: TestClient, terminology: Terminology) -> None:
-    """...and fails on a RiskAssessment whose level disagrees with its statuses."""
-    bundle = fuzz_client.post(
-        URL, content=strategies.EXAMPLE_BYTES["high"], headers=FHIR_JSON
-    ).json()
-    risk = next(
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "RiskAssessment"
-    )
-    risk["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] = "low"
-    assert risk_assessment_problem(bundle, terminology) is not None
-    assert orjson.loads(orjson.dumps(bundle))  # still a JSON document

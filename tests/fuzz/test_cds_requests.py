@@ -20,12 +20,6 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.filterwarnings("ignore:Generating ov
 URL = "/cds-services/oms-screening"
 
 
-@pytest.fixture(scope="module")
-def after_all_healthy(fuzz_client: TestClient):  # type: ignore[no-untyped-def]
-    yield
-    assert fuzz_client.get("/healthz").status_code == 200
-
-
 @given(data=strategies.st.data())
 @fuzz_settings(share=3)
 def test_generated_hook_requests_get_cards_or_a_cds_error(

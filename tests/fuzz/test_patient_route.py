@@ -4,6 +4,8 @@ Parameters to junk. Answers: the assessment, or an OperationOutcome with 4xx/502
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import respx
 from fastapi import FastAPI
@@ -49,7 +51,7 @@ parameters = st.sampled_from(["none", "parameters", "parameters", "json", "bytes
 
 
 @pytest.fixture(scope="module")
-def mocked_client(mocked_app: FastAPI):  # type: ignore[no-untyped-def]
+def mocked_client(mocked_app: FastAPI) -> Iterator[TestClient]:
     with TestClient(mocked_app, raise_server_exceptions=True) as client:
         yield client
         assert client.get("/healthz").status_code == 200
