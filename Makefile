@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv serve test lint profiles profiles-check validate contract
+.PHONY: venv serve test lint profiles profiles-check validate contract bench
 
 venv: $(STAMP)
 
@@ -24,8 +24,8 @@ test: venv profiles-check lint
 	$(BIN)/pytest -p no:cacheprovider
 
 lint: venv
-	$(BIN)/ruff check service tests
-	$(BIN)/mypy --strict service
+	$(BIN)/ruff check service tests bench
+	$(BIN)/mypy --strict service bench
 	$(BIN)/lint-imports
 
 ## Rebuild profiles/fsh-generated from the FSH sources (commit the result).
@@ -43,3 +43,7 @@ validate:
 ## The contract suite alone: against the sandbox server it starts, or OMS_CONTRACT_FHIR_URL.
 contract: venv
 	$(BIN)/pytest -p no:cacheprovider -m contract tests/contract
+
+## Benchmarks (bench/RESULTS.md): all five at full size, ~4 min; ARGS=--small for CI size.
+bench: venv
+	$(BIN)/python -m bench $(ARGS)
