@@ -12,14 +12,20 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+from service.terminology import Terminology
 
 pytestmark = pytest.mark.validator
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "profiles" / "fsh-generated" / "resources"
 BROKEN_DIR = Path(__file__).parent / "broken"
+CDS_FIXTURES = ROOT / "tests" / "fixtures" / "cds"
 FILE_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-file"
 
 # broken instance -> (expression prefix, message substring) of each error it must produce
@@ -44,7 +50,9 @@ BROKEN: dict[str, list[tuple[str, str]]] = {
 
 
 @pytest.fixture(scope="module")
-def outcomes(client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def outcomes(
+    client: TestClient, terminology: Terminology, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """Validate everything in one run; map each file name to its OperationOutcome."""
     answers = tmp_path_factory.mktemp("answers")
     for case in ("high", "moderate", "low"):
@@ -54,6 +62,9 @@ def outcomes(client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> di
         )
         assert response.status_code == 200
         (answers / f"answer-{case}.json").write_bytes(response.content)
+    (answers / "metadata.json").write_bytes(client.get("/fhir/metadata").content)
+    for number, resource in enumerate(_suggested_resources(terminology)):
+        (answers / f"suggested-{number}.json").write_bytes(orjson.dumps(resource))
     report = answers.parent / "validator-report.json"
     completed = subprocess.run(
         [
@@ -79,6 +90,26 @@ def outcomes(client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> di
     return found
 
 
+def _suggested_resources(terminology: Terminology) -> list[dict[str, Any]]:
+    """The resources the CDS Hooks cards suggest creating, for a high and a moderate patient."""
+    app = create_app(Settings(cds_insecure_dev=True), terminology)
+    found = []
+    with TestClient(app) as dev:
+        for case in ("high", "moderate"):
+            request = (CDS_FIXTURES / f"oms-{case}-request.json").read_bytes()
+            response = dev.post(
+                "/cds-services/oms-screening",
+                content=request,
+                headers={"Content-Type": "application/json"},
+            )
+            assert response.status_code == 200
+            for card in response.json()["cards"]:
+                for suggestion in card["suggestions"]:
+                    found.extend(action["resource"] for action in suggestion["actions"])
+    assert len(found) == 4
+    return found
+
+
 def errors(outcome: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ((issue.get("expression") or [""])[0], issue["details"]["text"])
@@ -96,6 +127,15 @@ def test_every_generated_resource_is_valid(outcomes: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", ["high", "moderate", "low"])
 def test_the_service_answer_for_each_example_is_valid(outcomes: dict[str, Any], case: str) -> None:
     assert errors(outcomes[f"answer-{case}.json"]) == []
+
+
+def test_the_capability_statement_is_valid(outcomes: dict[str, Any]) -> None:
+    assert errors(outcomes["metadata.json"]) == []
+
+
+@pytest.mark.parametrize("number", range(4))
+def test_the_resources_cds_cards_suggest_are_valid(outcomes: dict[str, Any], number: int) -> None:
+    assert errors(outcomes[f"suggested-{number}.json"]) == []
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN), ids=lambda n: n.removesuffix(".json"))
