@@ -4,21 +4,29 @@ Like PlanDefinition/$apply, but small: each action becomes one activity; an acti
 applicability conditions and dynamic values are FHIRPath expressions in the
 PlanDefinition, evaluated with `%riskAssessment` bound to the RiskAssessment. Which
 text a patient gets is therefore decided in `profiles/`, not here.
+
+The expressions are evaluated against the RiskAssessment's criterion results only (each
+oms-criterion-result extension's `criterion` and `status` parts, in order), so what
+they yield depends on nothing else, and it is computed once per (PlanDefinition
+content, criterion results): evaluating them took more than half of a 300-resource
+assessment with OMS hits (bench/RESULTS.md). Every call gets fresh copies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from copy import deepcopy
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 from typing import Any
 
+import orjson
 from fhirpathpy import compile as compile_fhirpath
 from fhirpathpy.models import models as fhirpath_models
 
 from service.domain.criteria import RiskLevel
 from service.errors import TerminologyError
+from service.mappers.risk_assessment import CRITERION_RESULT
 from service.terminology import CANONICAL_BASE, Terminology
 
 Json = dict[str, Any]
@@ -47,23 +55,7 @@ def build_care_plan(
 ) -> Json:
     """A proposed CarePlan with one activity per applicable action, in action order."""
     plan = terminology.definition(plan_definition_url)
-    context = {"riskAssessment": risk_assessment}
-    activities = [
-        {
-            "detail": {
-                "code": deepcopy(action["code"][0]),
-                "status": "not-started",
-                "description": _description(action, context),
-            }
-        }
-        for action in plan.get("action", [])
-        if _applies(action, context)
-    ]
-    items = "".join(
-        f"<li>{escape(a['detail']['code']['coding'][0].get('display', ''))}: "
-        f"{escape(a['detail']['description'])}</li>"
-        for a in activities
-    )
+    activities, items = _activities(orjson.dumps(plan), _criterion_results(risk_assessment))
     return {
         "resourceType": "CarePlan",
         "meta": {"profile": [PROFILE]},
@@ -80,8 +72,60 @@ def build_care_plan(
         "subject": {"reference": patient},
         "created": now,
         "supportingInfo": [{"reference": risk_assessment_ref}],
-        "activity": activities,
+        "activity": deepcopy(activities),
     }
+
+
+#: Distinct (PlanDefinition, criterion results) answers kept; 4 criteria with 3 statuses
+#: each make 81 per PlanDefinition.
+_CACHED_PLANS = 512
+
+CriterionResults = tuple[tuple[bytes, ...], ...]
+
+
+def _criterion_results(risk_assessment: Json) -> CriterionResults:
+    """The `criterion` and `status` parts of each criterion result, as sorted-key JSON."""
+    return tuple(
+        tuple(
+            orjson.dumps(part, option=orjson.OPT_SORT_KEYS)
+            for part in extension.get("extension", [])
+            if isinstance(part, dict) and part.get("url") in ("criterion", "status")
+        )
+        for extension in risk_assessment.get("extension", [])
+        if isinstance(extension, dict) and extension.get("url") == CRITERION_RESULT
+    )
+
+
+@lru_cache(maxsize=_CACHED_PLANS)
+def _activities(plan_json: bytes, results: CriterionResults) -> tuple[list[Json], str]:
+    """The activities and their narrative list items; callers copy the activities."""
+    plan: Json = orjson.loads(plan_json)
+    context = {
+        "riskAssessment": {
+            "resourceType": "RiskAssessment",
+            "extension": [
+                {"url": CRITERION_RESULT, "extension": [orjson.loads(p) for p in parts]}
+                for parts in results
+            ],
+        }
+    }
+    activities = [
+        {
+            "detail": {
+                "code": action["code"][0],
+                "status": "not-started",
+                "description": _description(action, context),
+            }
+        }
+        for action in plan.get("action", [])
+        if _applies(action, context)
+    ]
+    items = "".join(
+        f"<li>{escape(a['detail']['code']['coding'][0].get('display', ''))}: "
+        f"{escape(a['detail']['description'])}</li>"
+        for a in activities
+    )
+    return activities, items
 
 
 def _applies(action: Json, context: Json) -> bool:

