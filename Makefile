@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv serve test lint profiles profiles-check validate contract bench
+.PHONY: venv serve test lint profiles profiles-check validate contract bench fuzz fuzz-deep
 
 venv: $(STAMP)
 
@@ -47,3 +47,9 @@ contract: venv
 ## Benchmarks (bench/RESULTS.md): all five at full size, ~4 min; ARGS=--small for CI size.
 bench: venv
 	$(BIN)/python -m bench $(ARGS)
+
+## Only the fuzzers (hypothesis + schemathesis; prints the case counts). fuzz-deep: ~10x cases.
+fuzz: venv
+	$(BIN)/pytest -p no:cacheprovider -m fuzz tests
+fuzz-deep: venv
+	OMS_FUZZ_PROFILE=deep $(BIN)/pytest -p no:cacheprovider -m fuzz tests
