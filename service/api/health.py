@@ -29,7 +29,12 @@ import orjson
 from fastapi import APIRouter, Request
 
 from service.api.deps import SettingsDep, TerminologyDep
-from service.api.responses import FhirJsonResponse
+from service.api.responses import (
+    FHIR_JSON,
+    OPERATION_OUTCOME_SCHEMA,
+    FhirJsonResponse,
+    JsonResponse,
+)
 from service.settings import Settings
 from service.terminology import Terminology
 
@@ -61,12 +66,21 @@ class _FhirProbe:
     failure: Failure | None = None
 
 
-@router.get("/healthz", response_class=FhirJsonResponse)
+@router.get("/healthz", response_class=JsonResponse)
 async def healthz() -> FhirJsonResponse:
     return FhirJsonResponse({"status": "ok"}, media_type="application/json")
 
 
-@router.get("/readyz", response_class=FhirJsonResponse)
+@router.get(
+    "/readyz",
+    response_class=JsonResponse,
+    responses={
+        503: {
+            "description": "Not ready: an OperationOutcome names each failed check",
+            "content": {FHIR_JSON: {"schema": OPERATION_OUTCOME_SCHEMA}},
+        }
+    },
+)
 async def readyz(
     request: Request, settings: SettingsDep, terminology: TerminologyDep
 ) -> FhirJsonResponse:

@@ -19,6 +19,12 @@ class FhirJsonResponse(Response):
         return orjson.dumps(content)
 
 
+class JsonResponse(FhirJsonResponse):
+    """Plain JSON (health probes), serialised the same way."""
+
+    media_type = "application/json"
+
+
 def operation_outcome(
     severity: str, code: str, message: str, expression: list[str] | None = None
 ) -> dict[str, Any]:
