@@ -40,6 +40,20 @@ from service.terminology import Terminology
 
 router = APIRouter()
 
+LIVE_SCHEMA = {
+    "type": "object",
+    "properties": {"status": {"const": "ok"}},
+    "required": ["status"],
+}
+READY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {"const": "ready"},
+        "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "required": ["status", "checks"],
+}
+
 CHECK_SYSTEM: Final = "urn:oms-cds:readiness-check"
 NO_STORE: Final = {"Cache-Control": "no-store"}
 #: Most bytes of a CapabilityStatement read (HAPI's is a few hundred kB).
@@ -66,7 +80,11 @@ class _FhirProbe:
     failure: Failure | None = None
 
 
-@router.get("/healthz", response_class=JsonResponse)
+@router.get(
+    "/healthz",
+    response_class=JsonResponse,
+    responses={200: {"content": {"application/json": {"schema": LIVE_SCHEMA}}}},
+)
 async def healthz() -> FhirJsonResponse:
     return FhirJsonResponse({"status": "ok"}, media_type="application/json")
 
@@ -75,6 +93,7 @@ async def healthz() -> FhirJsonResponse:
     "/readyz",
     response_class=JsonResponse,
     responses={
+        200: {"content": {"application/json": {"schema": READY_SCHEMA}}},
         503: {
             "description": "Not ready: an OperationOutcome names each failed check",
             "content": {FHIR_JSON: {"schema": OPERATION_OUTCOME_SCHEMA}},
