@@ -3,20 +3,26 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: venv serve test lint profiles profiles-check validate contract bench fuzz fuzz-deep
 
-venv: $(STAMP)
+## The project's venv with the test and bench tools.
+venv: $(DEV_STAMP)
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(DEV_STAMP): pyproject.toml $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	touch $(STAMP)
+	touch $(DEV_STAMP)
 
 ## Run the service on 127.0.0.1:8080 (no FHIR server needed to assess a posted bundle).
-serve: venv
+serve: $(RUN_STAMP)
 	$(BIN)/oms-cds serve
 
 ## Everything CI checks: profiles fresh, lint, then the whole test suite.
