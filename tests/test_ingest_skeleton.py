@@ -1,0 +1,367 @@
+"""The skeleton path of ingest (msgspec, resources kept as bytes) answers exactly as the
+whole-body orjson path: same result, or the same status, code, message and FHIRPath.
+
+Each case also says which path `ingest` must take, so a case meant for the skeleton
+cannot pass by falling back, and a case orjson refuses cannot slip through msgspec.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import orjson
+import pytest
+
+import service.ingest as ingest_module
+from service.errors import OmsError
+from service.ingest import IngestResult, ingest
+from service.terminology import Terminology
+from tests.builders import HPO, LOINC, SCT, body, bundle, concept, condition, observation, patient
+
+NB = (SCT, "432328008")
+OPSOCLONUS = (HPO, "HP:0010543")
+HEIGHT = (LOINC, "8302-2")
+
+Outcome = IngestResult | tuple[str, int, str, str, list[str]]
+
+
+def outcome(run: Any, payload: bytes, terminology: Terminology, max_entries: int) -> Outcome:
+    try:
+        result: IngestResult = run(payload, terminology, max_entries)
+    except OmsError as error:
+        return type(error).__name__, error.status, error.code, error.message, error.expression
+    return result
+
+
+def height(id: str = "h1", subject: str | None = "Patient/p1") -> dict[str, Any]:
+    return observation(HEIGHT, id=id, subject=subject, valueQuantity={"value": 1.2})
+
+
+def raw_bundle(*resources: bytes) -> bytes:
+    """A collection Bundle whose entries' resources are the given JSON texts, verbatim."""
+    entries = b",".join(b'{"resource":' + r + b"}" for r in resources)
+    return b'{"resourceType":"Bundle","type":"collection","entry":[' + entries + b"]}"
+
+
+PATIENT = body(patient())
+
+
+def straddling(number: bytes, before: int) -> bytes:
+    """A bundle where `number` starts `before` bytes ahead of the scan's 1 MiB boundary."""
+    head = raw_bundle(PATIENT, b'{"resourceType":"Basic","p":"')[: -len(b"}]}")]
+    pad = (1 << 20) - before - len(head) - len(b'","x":')
+    return head + b"a" * pad + b'","x":' + number + b"}}]}"
+
+
+NESTED_1000 = b'{"resourceType":"Basic","x":' + b"[" * 998 + b"]" * 998 + b"}"
+NESTED_1025 = b'{"resourceType":"Basic","x":' + b"[" * 1024 + b"]" * 1024 + b"}"
+
+#: (id, body, max_entries, skeleton path taken)
+CASES: list[tuple[str, bytes, int, bool]] = [
+    (
+        "patient, OMS condition and a height",
+        body(bundle(patient(), condition(NB), height())),
+        100,
+        True,
+    ),
+    (
+        "a Parameters wrapping the bundle",
+        body(
+            {
+                "resourceType": "Parameters",
+                "parameter": [
+                    {"name": "other", "valueString": "x"},
+                    {"name": "bundle", "resource": bundle(patient(), observation(OPSOCLONUS))},
+                ],
+            }
+        ),
+        100,
+        True,
+    ),
+    (
+        "a Parameters with two bundle parts",
+        body(
+            {
+                "resourceType": "Parameters",
+                "parameter": [{"name": "bundle", "resource": bundle()}] * 2,
+            }
+        ),
+        100,
+        True,
+    ),
+    (
+        "a Parameters without a bundle part",
+        body({"resourceType": "Parameters", "parameter": [{"name": "x"}]}),
+        100,
+        True,
+    ),
+    (
+        "a bundle part holding a Patient",
+        body(
+            {"resourceType": "Parameters", "parameter": [{"name": "bundle", "resource": patient()}]}
+        ),
+        100,
+        True,
+    ),
+    ("a Patient instead of a Bundle", PATIENT, 100, True),
+    ("an object without resourceType", b'{"entry":[]}', 100, True),
+    ("a resourceType that is a number", b'{"resourceType":7}', 100, True),
+    ("an empty bundle", body(bundle()), 100, True),
+    (
+        "a non-candidate resource that is a string",
+        raw_bundle(PATIENT, b'"text"', body(condition(NB))),
+        100,
+        True,
+    ),
+    (
+        "null resources and a search outcome holding a string",
+        b'{"resourceType":"Bundle","type":"searchset","entry":[{"resource":null},{},'
+        b'{"search":{"mode":"outcome"},"resource":"x"},{"search":"match","resource":'
+        + PATIENT
+        + b"}]}",
+        100,
+        True,
+    ),
+    (
+        "evidence about two patients",
+        body(bundle(patient(), condition(NB, subject="Patient/p2"))),
+        100,
+        True,
+    ),
+    (
+        "a second Patient",
+        body(bundle(patient(), condition(NB), patient("p2"))),
+        100,
+        True,
+    ),
+    (
+        "patient known only from non-candidate subjects",
+        body(bundle(height("h1"), height("h2"), observation(OPSOCLONUS, subject=None))),
+        100,
+        True,
+    ),
+    (
+        "non-candidate subjects naming two patients",
+        body(bundle(height("h1"), height("h2", subject="Patient/p2"))),
+        100,
+        True,
+    ),
+    (
+        "non-candidate subject pointing at an Encounter entry",
+        body(
+            {
+                "resourceType": "Bundle",
+                "entry": [
+                    {"fullUrl": "urn:uuid:e1", "resource": {"resourceType": "Encounter"}},
+                    {"resource": height(subject="urn:uuid:e1")},
+                ],
+            }
+        ),
+        100,
+        True,
+    ),
+    ("no patient at all", body(bundle({"resourceType": "Basic"})), 100, True),
+    (
+        "an invalid candidate",
+        body(bundle(patient(), condition(NB, onsetDateTime="yesterday"))),
+        100,
+        True,
+    ),
+    (
+        "an invalid non-candidate is never read",
+        body(bundle(patient(), observation(HEIGHT, status="nonsense", issued="x"))),
+        100,
+        True,
+    ),
+    ("more entries than allowed", body(bundle(patient(), height(), height())), 2, True),
+    (
+        "fullUrls: Patient found by urn, a number ignored",
+        body(
+            {
+                "resourceType": "Bundle",
+                "entry": [
+                    {"fullUrl": " urn:uuid:p ", "resource": patient(None)},
+                    {"fullUrl": 7, "resource": condition(NB, subject="urn:uuid:p")},
+                ],
+            }
+        ),
+        100,
+        True,
+    ),
+    (
+        "duplicate keys: the last resourceType wins",
+        raw_bundle(
+            PATIENT,
+            b'{"resourceType":"Condition","resourceType":"Basic","code":'
+            + body(concept(NB))
+            + b"}",
+        ),
+        100,
+        True,
+    ),
+    (
+        "escaped keys name the same elements",
+        raw_bundle(
+            PATIENT,
+            b'{"resour\\u0063eType":"Condition","\\u0063ode":'
+            + body(concept(NB))
+            + b',"subject":{"reference":"Patient/p1"}}',
+        ),
+        100,
+        True,
+    ),
+    (
+        "non-ASCII text in a non-candidate",
+        body(bundle(patient(), height() | {"note": [{"text": "Größe — 身長"}]}, condition(NB))),
+        100,
+        True,
+    ),
+    ("nesting of 1000 levels in a non-candidate", raw_bundle(PATIENT, NESTED_1000), 100, False),
+    ("nesting past 1024 levels in a non-candidate", raw_bundle(PATIENT, NESTED_1025), 100, False),
+    (
+        "an integer too large for a double",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":' + b"9" * 320 + b"}"),
+        100,
+        False,
+    ),
+    (
+        "an exponent that overflows a double",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":[1, 99e307]}'),
+        100,
+        False,
+    ),
+    (
+        "a negative exponent-overflow after whitespace",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":\n -2.5E+400\n}'),
+        100,
+        False,
+    ),
+    (
+        "digits after an escaped > in a narrative are no number",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","text":"\\u003ctd\\u003e135 "}'),
+        100,
+        True,
+    ),
+    ("a long integer across a scan chunk", straddling(b"9" * 320, 100), 100, False),
+    ("an exponent across a scan chunk", straddling(b"1e400", 2), 100, False),
+    ("a long padding string across a scan chunk", straddling(b"1", 2), 100, True),
+    (
+        "a tiny decimal (over-inclusive number check)",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":1.0e-245}'),
+        100,
+        False,
+    ),
+    (
+        "invalid UTF-8 in a non-candidate",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":"\xff"}'),
+        100,
+        False,
+    ),
+    (
+        "an encoded surrogate in a non-candidate",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":"\xed\xa0\x80"}'),
+        100,
+        False,
+    ),
+    (
+        "a lone surrogate escape",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":"\\ud800"}'),
+        100,
+        False,
+    ),
+    ("an entry that is not an object", b'{"resourceType":"Bundle","entry":[1]}', 100, False),
+    ("entry that is not an array", b'{"resourceType":"Bundle","entry":{}}', 100, False),
+    ("entry null", b'{"resourceType":"Bundle","entry":null}', 100, False),
+    (
+        "too many entries, one not an object",
+        b'{"resourceType":"Bundle","entry":[1,{},{}]}',
+        2,
+        False,
+    ),
+    (
+        "a parameter that is not an object",
+        b'{"resourceType":"Parameters","parameter":[1,{"name":"bundle","resource":'
+        + body(bundle(patient()))
+        + b"}]}",
+        100,
+        False,
+    ),
+    ("a JSON array", b"[]", 100, False),
+    ("truncated JSON", body(bundle(patient()))[:-3], 100, False),
+    ("trailing content", body(bundle(patient())) + b" x", 100, False),
+    ("an empty body", b"", 100, False),
+    ("a byte order mark", b"\xef\xbb\xbf" + body(bundle(patient())), 100, False),
+    ("a trailing comma", raw_bundle(PATIENT, b'{"x":[1,]}'), 100, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("payload", "max_entries", "skeleton"),
+    [pytest.param(p, m, s, id=name) for name, p, m, s in CASES],
+)
+def test_skeleton_path_answers_as_the_whole_parse(
+    payload: bytes, max_entries: int, skeleton: bool, terminology: Terminology
+) -> None:
+    assert (ingest_module._skeleton(payload) is not None) is skeleton
+    expected = outcome(ingest_module._ingest_parsed, payload, terminology, max_entries)
+    actual = outcome(lambda b, t, m: ingest(b, t, max_entries=m), payload, terminology, max_entries)
+    assert actual == expected
+
+
+def test_the_cases_cover_results_and_each_error_status(terminology: Terminology) -> None:
+    """So the differential above compares answers, not only one kind of failure."""
+    kinds = {
+        "result" if isinstance(o, IngestResult) else o[1]
+        for o in (outcome(ingest_module._ingest_parsed, p, terminology, m) for _, p, m, _ in CASES)
+    }
+    assert kinds == {"result", 400, 413, 422}
+
+
+@pytest.fixture
+def parsed_resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The resourceType of every resource the skeleton path parses in full."""
+    seen: list[str] = []
+    parse = ingest_module._resource
+
+    def spy(raw: msgspec.Raw) -> dict[str, Any]:
+        resource = parse(raw)
+        seen.append(resource["resourceType"])
+        return resource
+
+    monkeypatch.setattr(ingest_module, "_resource", spy)
+    yield seen
+
+
+def test_only_patients_and_candidates_are_parsed(
+    parsed_resources: list[str], terminology: Terminology
+) -> None:
+    document = bundle(
+        height("h1"), patient(), height("h2"), condition(NB), {"resourceType": "Encounter"}
+    )
+    result = ingest(body(document), terminology)
+    assert parsed_resources == ["Patient", "Condition"]
+    assert [k.resource["id"] for k in result.conditions] == ["c1"]
+
+
+def test_a_raised_recursion_limit_takes_the_orjson_path(terminology: Terminology) -> None:
+    """msgspec's depth bound is the recursion limit; past 1024 only orjson's holds."""
+    payload = body(bundle(patient()))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(5000)
+    try:
+        assert ingest_module._skeleton(payload) is None
+    finally:
+        sys.setrecursionlimit(limit)
+    assert ingest_module._skeleton(payload) is not None
+
+
+def test_invalid_json_position_is_orjsons(terminology: Terminology) -> None:
+    payload = body(bundle(patient()))[:-3]
+    with pytest.raises(orjson.JSONDecodeError) as parsed:
+        orjson.loads(payload)
+    with pytest.raises(OmsError) as raised:
+        ingest(payload, terminology)
+    assert raised.value.message.endswith(f"(at position {parsed.value.pos})")
