@@ -15,7 +15,6 @@ assessment with OMS hits (bench/RESULTS.md). Every call gets fresh copies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from copy import deepcopy
 from functools import cache, lru_cache
 from html import escape
 from typing import Any
@@ -72,7 +71,7 @@ def build_care_plan(
         "subject": {"reference": patient},
         "created": now,
         "supportingInfo": [{"reference": risk_assessment_ref}],
-        "activity": deepcopy(activities),
+        "activity": orjson.loads(activities),
     }
 
 
@@ -97,8 +96,10 @@ def _criterion_results(risk_assessment: Json) -> CriterionResults:
 
 
 @lru_cache(maxsize=_CACHED_PLANS)
-def _activities(plan_json: bytes, results: CriterionResults) -> tuple[list[Json], str]:
-    """The activities and their narrative list items; callers copy the activities."""
+def _activities(plan_json: bytes, results: CriterionResults) -> tuple[bytes, str]:
+    """The activities as JSON (each caller parses its own copy: ~10 us for 15
+    activities, deepcopy ~95 us)
+    and their narrative list items."""
     plan: Json = orjson.loads(plan_json)
     context = {
         "riskAssessment": {
@@ -125,7 +126,7 @@ def _activities(plan_json: bytes, results: CriterionResults) -> tuple[list[Json]
         f"{escape(a['detail']['description'])}</li>"
         for a in activities
     )
-    return activities, items
+    return orjson.dumps(activities), items
 
 
 def _applies(action: Json, context: Json) -> bool:
