@@ -29,9 +29,10 @@ decode reads each resource's type, id, codes and subject (`_Head`), and only the
 Patients and the candidates are parsed with orjson. The rest never becomes Python
 objects (bench [3]: the whole tree was ~4.6x the body, orjson's own copy ~2.3x more).
 Whatever the skeleton cannot type, or where msgspec is more lenient than orjson
-(invalid UTF-8 in a skipped string, a number that overflows a double, recursion limit
-raised past 1024), goes through the whole-body `orjson.loads` path instead, so both
-paths give the same answers and the same errors (tests/test_ingest_skeleton.py).
+(invalid UTF-8 in a skipped string, a number that overflows a double, nesting past
+1024 when the recursion limit does not bound msgspec below that), goes through the
+whole-body `orjson.loads` path instead, so both paths give the same answers and the
+same errors (tests/test_ingest_skeleton.py).
 """
 
 from __future__ import annotations
@@ -313,14 +314,18 @@ _BIG_EXPONENT: Final = re.compile(rb"[0-9.][eE][+-]?[0-9]{3,}[\s,}\]]")
 #: exponent cannot (< 1e299).
 _LONG_DIGITS: Final = 200
 _SCAN_CHUNK: Final = 1 << 20
-#: orjson refuses JSON nested deeper than this; msgspec stops at the recursion limit.
+#: orjson refuses JSON nested deeper than this. msgspec has no depth option: on
+#: CPython 3.11 it stops at the recursion limit (its C recursion shares the counter of
+#: Python frames), so the skeleton is used only there and only with a limit below it;
+#: later versions bound C recursion separately (1,500 and more), so they fall back.
 _MAX_DEPTH: Final = 1024
+_DEPTH_BOUNDED_BY_RECURSION_LIMIT: Final = sys.version_info[:2] == (3, 11)
 _UTF8_CHUNK: Final = 1 << 20
 
 
 def _skeleton(body: bytes) -> _Document | None:
     """The body as a skeleton, or None where only the orjson path answers exactly."""
-    if sys.getrecursionlimit() > _MAX_DEPTH:
+    if not _DEPTH_BOUNDED_BY_RECURSION_LIMIT or sys.getrecursionlimit() > _MAX_DEPTH:
         return None
     if not body.isascii() and not _valid_utf8(body):
         return None

@@ -14,12 +14,15 @@ from typing import Any
 import msgspec
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import service.ingest as ingest_module
 from service.errors import OmsError
 from service.ingest import IngestResult, ingest
 from service.terminology import Terminology
 from tests.builders import HPO, LOINC, SCT, body, bundle, concept, condition, observation, patient
+from tests.fuzz.strategies import bundles, deeply_nested, encoded, mutated_examples
 
 NB = (SCT, "432328008")
 OPSOCLONUS = (HPO, "HP:0010543")
@@ -311,6 +314,40 @@ def test_skeleton_path_answers_as_the_whole_parse(
     assert actual == expected
 
 
+@settings(
+    max_examples=300,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_generated_bodies_get_the_same_answer_on_both_paths(
+    data: st.DataObject, terminology: Terminology
+) -> None:
+    """The fuzzers' bodies: plausible and hostile bundles with huge numbers and BOMs,
+    deep nesting, and the examples with bytes cut, flipped or made invalid UTF-8."""
+    payload = data.draw(
+        st.one_of(
+            bundles(terminology).flatmap(encoded),
+            bundles(terminology).map(body),
+            deeply_nested(),
+            mutated_examples(),
+        ),
+        label="body",
+    )
+    expected = outcome(ingest_module._ingest_parsed, payload, terminology, 100)
+    # Hypothesis raises the recursion limit past 1024, which would send every body
+    # down the orjson path; the service runs with Python's default of 1000.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        actual = outcome(lambda b, t, m: ingest(b, t, max_entries=m), payload, terminology, 100)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert actual == expected
+
+
 def test_the_cases_cover_results_and_each_error_status(terminology: Terminology) -> None:
     """So the differential above compares answers, not only one kind of failure."""
     kinds = {
@@ -356,6 +393,14 @@ def test_a_raised_recursion_limit_takes_the_orjson_path(terminology: Terminology
     finally:
         sys.setrecursionlimit(limit)
     assert ingest_module._skeleton(payload) is not None
+
+
+def test_pythons_whose_c_recursion_has_its_own_bound_take_the_orjson_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    payload = body(bundle(patient()))
+    monkeypatch.setattr(ingest_module, "_DEPTH_BOUNDED_BY_RECURSION_LIMIT", False)
+    assert ingest_module._skeleton(payload) is None
 
 
 def test_invalid_json_position_is_orjsons(terminology: Terminology) -> None:
