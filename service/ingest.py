@@ -123,6 +123,9 @@ class IngestResult:
 DEFAULT_MAX_ENTRIES: Final = 250_000
 
 
+UTF8_BOM: Final = b"\xef\xbb\xbf"
+
+
 def ingest(
     body: bytes, terminology: Terminology, *, max_entries: int = DEFAULT_MAX_ENTRIES
 ) -> IngestResult:
@@ -490,6 +493,10 @@ def _first_byte(raw: msgspec.Raw) -> bytes:
 
 
 def _parse(body: bytes) -> object:
+    if body.startswith(UTF8_BOM):
+        # RFC 8259 lets a parser ignore a leading byte-order mark; some Windows
+        # integration engines send one. (The skeleton path refuses it and falls back here.)
+        body = body[len(UTF8_BOM) :]
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -578,3 +578,14 @@ def test_entries_up_to_the_limit_are_fine(terminology: Terminology) -> None:
 def test_json_nested_deeper_than_1024_levels_is_413(terminology: Terminology) -> None:
     deep = b'{"resourceType": "Bundle", "entry": ' + b"[" * 1100 + b"]" * 1100 + b"}"
     assert_error(fails(deep, terminology), PayloadTooLarge, 413, "too-costly", [])
+
+
+def test_a_leading_byte_order_mark_is_ignored(terminology: Terminology) -> None:
+    document = bundle(patient(), condition(NB))
+    with_bom = ingest(b"\xef\xbb\xbf" + body(document), terminology)
+    assert with_bom == ingest(body(document), terminology)
+
+
+def test_a_byte_order_mark_elsewhere_is_still_invalid_json(terminology: Terminology) -> None:
+    error = fails(b" \xef\xbb\xbf" + body(bundle(patient())), terminology)
+    assert isinstance(error, UnreadableInput)

@@ -97,7 +97,7 @@ async def healthz() -> FhirJsonResponse:
         503: {
             "description": "Not ready: an OperationOutcome names each failed check",
             "content": {FHIR_JSON: {"schema": OPERATION_OUTCOME_SCHEMA}},
-        }
+        },
     },
 )
 async def readyz(
