@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from service.api.body import read_limited
 from service.app import create_app
-from service.ingest import _collector_paused
+from service.ingest.collector import collector_paused
 from service.settings import Settings
 
 
@@ -34,5 +34,5 @@ def create_bench_app() -> FastAPI:
 def _parse(body: bytes) -> object:
     """orjson.loads with the collector paused exactly as ingest pauses it, so the floor
     is not slowed by a GC cost that the service does not pay."""
-    with _collector_paused():
+    with collector_paused():
         return orjson.loads(body)

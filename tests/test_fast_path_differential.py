@@ -31,11 +31,13 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.parameters import Parameters
 from pydantic import ValidationError
 
-from service import ingest as fast_ingest
 from service.domain.criteria import assess
 from service.engine import assess_payload
 from service.errors import OmsError
 from service.ingest import KeptResource
+from service.ingest import parsed as fast_parsed
+from service.ingest import patient as fast_patient
+from service.ingest import validate as fast_validate
 from service.mappers.condition import condition_evidence
 from service.mappers.observation import observation_evidence
 from service.terminology import Terminology
@@ -122,7 +124,7 @@ def _reference(body: bytes, terminology: Terminology) -> Outcome:
     entries, entry_loc = _unwrap(document)
     faulty = _whole_payload_faults(document, entry_loc)
 
-    index = fast_ingest._reference_index(
+    index = fast_patient.reference_index(
         [(i, f"e[{i}]", _full_url(e), e["resource"]) for i, e in enumerate(entries)]
     )
     patients: list[str] = []
@@ -139,7 +141,7 @@ def _reference(body: bytes, terminology: Terminology) -> Outcome:
             tolerated += 1
             continue
         if kind == "Patient":
-            key = fast_ingest._patient_key(resource, _full_url(entry))
+            key = fast_patient.patient_key(resource, _full_url(entry))
             patients += [key] if key else []
             continue
         if kind not in ("Condition", "Observation"):
@@ -147,7 +149,7 @@ def _reference(body: bytes, terminology: Terminology) -> Outcome:
         # Every Condition and Observation is mapped: the filter must drop no evidence.
         path = f"Bundle.entry[{i}].resource"
         kept = KeptResource(
-            resource, fast_ingest._reference(resource, _full_url(entry), path), i, path
+            resource, fast_patient._reference(resource, _full_url(entry), path), i, path
         )
         found = (condition_evidence if kind == "Condition" else observation_evidence)(
             kept, terminology
@@ -155,13 +157,13 @@ def _reference(body: bytes, terminology: Terminology) -> Outcome:
         if not relevant:
             assert not found, "a resource without criterion codes gave evidence"
             try:
-                other = fast_ingest._subject_key(resource.get("subject"), index, path)
+                other = fast_patient._subject_key(resource.get("subject"), index, path)
             except OmsError:
                 other = None  # unread subjects of unrelated results are skipped
             others += [other] if other else []
             continue
         try:
-            subject = fast_ingest._subject_key(resource.get("subject"), index, path)
+            subject = fast_patient._subject_key(resource.get("subject"), index, path)
         except OmsError:
             raise Rejected(422) from None
         patients += [subject] if subject else []
@@ -226,7 +228,7 @@ def _whole_payload_faults(document: Json, entry_loc: tuple[object, ...]) -> set[
         usable = {id(e): n for n, e in enumerate(_unwrap(document)[0])}
         faulty = set()
         for error in exc.errors():
-            if fast_ingest._forgiven(error):
+            if fast_validate._forgiven(error):
                 continue  # whitespace around a code, which DESIGN.md says to ignore
             loc = error["loc"]
             n = len(entry_loc)
@@ -258,7 +260,7 @@ def _has_criterion_code(resource: Json, terminology: Terminology) -> bool:
 def _binding_fault(resource: Json) -> bool:
     """The required bindings the rules read, which the R4B models do not check."""
     try:
-        fast_ingest._check_bindings(resource, "x")
+        fast_validate.check_bindings(resource, "x")
     except OmsError:
         return True
     return False
@@ -324,7 +326,7 @@ TOLERATED = {
 def test_the_candidate_filter_is_the_terminologys_own_definition(
     terminology: Terminology,
 ) -> None:
-    """`ingest._hits` (short-circuiting) agrees with `Terminology.criteria_in` on every
+    """`ingest.parsed._hits` (short-circuiting) agrees with `Terminology.criteria_in` on every
     Condition and Observation of the corpus and of the synthetic inputs below."""
     resources = [
         e["resource"]
@@ -342,7 +344,7 @@ def test_the_candidate_filter_is_the_terminologys_own_definition(
         if resource.get("resourceType") not in ("Condition", "Observation"):
             continue
         expected = _has_criterion_code(resource, terminology)
-        assert fast_ingest._hits(resource, terminology) is expected, resource.get("id")
+        assert fast_parsed._hits(resource, terminology) is expected, resource.get("id")
         checked, hits = checked + 1, hits + expected
     assert checked > 2_000
     assert hits > 20

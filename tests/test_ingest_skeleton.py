@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import service.ingest as ingest_module
+import service.ingest.parsed as parsed_path
+import service.ingest.skeleton as skeleton_path
 from service.errors import OmsError
 from service.ingest import IngestResult, ingest
 from service.terminology import Terminology
@@ -308,8 +309,8 @@ CASES: list[tuple[str, bytes, int, bool]] = [
 def test_skeleton_path_answers_as_the_whole_parse(
     payload: bytes, max_entries: int, skeleton: bool, terminology: Terminology
 ) -> None:
-    assert (ingest_module._skeleton(payload) is not None) is skeleton
-    expected = outcome(ingest_module._ingest_parsed, payload, terminology, max_entries)
+    assert (skeleton_path.decode_skeleton(payload) is not None) is skeleton
+    expected = outcome(parsed_path.ingest_parsed, payload, terminology, max_entries)
     actual = outcome(lambda b, t, m: ingest(b, t, max_entries=m), payload, terminology, max_entries)
     assert actual == expected
 
@@ -336,7 +337,7 @@ def test_generated_bodies_get_the_same_answer_on_both_paths(
         ),
         label="body",
     )
-    expected = outcome(ingest_module._ingest_parsed, payload, terminology, 100)
+    expected = outcome(parsed_path.ingest_parsed, payload, terminology, 100)
     # Hypothesis raises the recursion limit past 1024, which would send every body
     # down the orjson path; the service runs with Python's default of 1000.
     limit = sys.getrecursionlimit()
@@ -352,7 +353,7 @@ def test_the_cases_cover_results_and_each_error_status(terminology: Terminology)
     """So the differential above compares answers, not only one kind of failure."""
     kinds = {
         "result" if isinstance(o, IngestResult) else o[1]
-        for o in (outcome(ingest_module._ingest_parsed, p, terminology, m) for _, p, m, _ in CASES)
+        for o in (outcome(parsed_path.ingest_parsed, p, terminology, m) for _, p, m, _ in CASES)
     }
     assert kinds == {"result", 400, 413, 422}
 
@@ -361,14 +362,14 @@ def test_the_cases_cover_results_and_each_error_status(terminology: Terminology)
 def parsed_resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The resourceType of every resource the skeleton path parses in full."""
     seen: list[str] = []
-    parse = ingest_module._resource
+    parse = skeleton_path._resource
 
     def spy(raw: msgspec.Raw) -> dict[str, Any]:
         resource = parse(raw)
         seen.append(resource["resourceType"])
         return resource
 
-    monkeypatch.setattr(ingest_module, "_resource", spy)
+    monkeypatch.setattr(skeleton_path, "_resource", spy)
     yield seen
 
 
@@ -389,18 +390,18 @@ def test_a_raised_recursion_limit_takes_the_orjson_path(terminology: Terminology
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(5000)
     try:
-        assert ingest_module._skeleton(payload) is None
+        assert skeleton_path.decode_skeleton(payload) is None
     finally:
         sys.setrecursionlimit(limit)
-    assert ingest_module._skeleton(payload) is not None
+    assert skeleton_path.decode_skeleton(payload) is not None
 
 
 def test_pythons_whose_c_recursion_has_its_own_bound_take_the_orjson_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     payload = body(bundle(patient()))
-    monkeypatch.setattr(ingest_module, "_DEPTH_BOUNDED_BY_RECURSION_LIMIT", False)
-    assert ingest_module._skeleton(payload) is None
+    monkeypatch.setattr(skeleton_path, "_DEPTH_BOUNDED_BY_RECURSION_LIMIT", False)
+    assert skeleton_path.decode_skeleton(payload) is None
 
 
 def test_invalid_json_position_is_orjsons(terminology: Terminology) -> None:

@@ -1,0 +1,77 @@
+"""Request bytes -> the few resources that matter, checked, about exactly one patient.
+
+The whole Bundle is never validated (a Synthea patient takes ~0.4 s that way): entries
+are walked as plain dicts, and only the Patient resources and the Conditions and
+Observations whose codes hit a criterion ValueSet are validated with the
+`fhir.resources.R4B` models. Those are the only resources the answer depends on, so
+they are the only ones whose faults become a 422. Kept resources are the caller's own
+dicts, not copies: treat them as read-only.
+
+Decisions an integrator may want to know:
+
+* Patient identity. `Patient/<id>` whenever an id is known (from the Patient
+  resource, its fullUrl, or a relative or absolute `.../Patient/<id>` reference, with
+  any `_history` dropped), so the answer can be written back to the server the data
+  came from; otherwise the `urn:uuid:`/`urn:oid:` fullUrl or reference.
+* A kept Observation without `subject` is taken to be about the bundle's patient
+  (FHIR allows it; the bundle is about one patient by contract). A Condition always
+  has one: R4 makes `Condition.subject` 1..1, so its absence fails validation. A
+  subject given only as an `identifier`, or as a contained (`#...`) reference,
+  likewise identifies no one and is accepted as the bundle's patient.
+* A Patient resource with neither id nor fullUrl cannot be referenced and does not
+  identify the patient by itself.
+* Whitespace around `Coding.code`/`Coding.system` breaks the FHIR primitive
+  pattern, but DESIGN.md says to ignore it, so those pattern errors are forgiven.
+
+Layout: `skeleton` (the msgspec path and its fall-back guards), `parsed` (the
+whole-body orjson path), `patient` (references, subjects, the one-patient rule),
+`validate` (models and required bindings), `result`, `collector` (the GC pause).
+"""
+
+from __future__ import annotations
+
+from service.ingest.collector import collector_paused
+from service.ingest.parsed import UTF8_BOM, ingest_parsed
+from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, Json, KeptResource
+from service.ingest.skeleton import decode_skeleton, ingest_skeleton
+from service.ingest.validate import (
+    CONDITION_VER_STATUS,
+    CONDITION_VER_STATUSES,
+    OBSERVATION_STATUSES,
+)
+from service.terminology import Terminology
+
+__all__ = [
+    "CONDITION_VER_STATUS",
+    "CONDITION_VER_STATUSES",
+    "DEFAULT_MAX_ENTRIES",
+    "OBSERVATION_STATUSES",
+    "UTF8_BOM",
+    "IngestResult",
+    "Json",
+    "KeptResource",
+    "ingest",
+]
+
+
+def ingest(
+    body: bytes, terminology: Terminology, *, max_entries: int = DEFAULT_MAX_ENTRIES
+) -> IngestResult:
+    """Parse a Bundle (any type) or a Parameters with a `bundle` part and keep what counts.
+
+    Raises UnreadableInput (400) for bytes that are not JSON, UnprocessablePayload (422)
+    for JSON that is not such a payload, for an invalid kept resource, for evidence
+    about two patients and for a bundle from which no patient can be identified.
+    Messages name elements and rules only, never input values.
+
+    The cyclic garbage collector is paused meanwhile (see `collector_paused`).
+    """
+    with collector_paused():
+        return _ingest(body, terminology, max_entries)
+
+
+def _ingest(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
+    skeleton = decode_skeleton(body)
+    if skeleton is None:
+        return ingest_parsed(body, terminology, max_entries)
+    return ingest_skeleton(skeleton, terminology, max_entries)

@@ -1,0 +1,42 @@
+"""What ingest hands the mappers: the one patient and the kept candidate resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class KeptResource:
+    """A Condition or Observation that may be evidence.
+
+    `reference` is how the answer refers to it: `Condition/<id>` when it has an id,
+    else its entry's fullUrl, else its FHIRPath in the request (e.g.
+    `Bundle.entry[3].resource`), which is no FHIR reference at all: see `resolvable`.
+    """
+
+    resource: Json
+    reference: str
+    index: int
+    path: str
+
+    @property
+    def resolvable(self) -> bool:
+        """False when `reference` is only a FHIRPath: emit it as Reference.display then."""
+        return self.reference != self.path
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What the mappers need: the one patient and the candidate evidence, in entry order."""
+
+    patient: str
+    conditions: tuple[KeptResource, ...]
+    observations: tuple[KeptResource, ...]
+    entry_count: int
+
+
+#: Most Bundle entries one request may carry (`OMS_MAX_ENTRIES` at the HTTP edge).
+DEFAULT_MAX_ENTRIES: Final = 250_000

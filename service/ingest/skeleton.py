@@ -1,0 +1,261 @@
+"""The msgspec skeleton path, and the guards that send a body to the orjson path instead.
+
+Memory: the body is first decoded with msgspec into a skeleton (`_Document`) in which
+each entry's resource stays as its bytes (`msgspec.Raw`, no copy); a second small
+decode reads each resource's type, id, codes and subject (`_Head`), and only the
+Patients and the candidates are parsed with orjson. The rest never becomes Python
+objects (bench [3]: the whole tree was ~4.6x the body, orjson's own copy ~2.3x more).
+Whatever the skeleton cannot type, or where msgspec is more lenient than orjson
+(invalid UTF-8 in a skipped string, a number that overflows a double, nesting past
+1024 when the recursion limit does not bound msgspec below that), goes through the
+whole-body `orjson.loads` path instead, so both paths give the same answers and the
+same errors (tests/test_ingest_skeleton.py).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, Final
+
+import msgspec
+import orjson
+
+from service.errors import UnprocessablePayload
+from service.ingest.parsed import any_criterion, check_entry_count
+from service.ingest.patient import patient_key, select
+from service.ingest.result import IngestResult, Json
+from service.terminology import Terminology
+
+
+class _Search(msgspec.Struct):
+    mode: Any = None
+
+
+class _Entry(msgspec.Struct):
+    """A Bundle entry: its fullUrl and its search and resource still as bytes."""
+
+    fullUrl: Any = None
+    search: msgspec.Raw = msgspec.Raw()
+    resource: msgspec.Raw = msgspec.Raw()
+
+
+class _Bundle(msgspec.Struct):
+    resourceType: Any = None
+    entry: list[_Entry] = msgspec.field(default_factory=list)
+
+
+class _Part(msgspec.Struct):
+    name: Any = None
+    resource: _Bundle | None = None
+
+
+class _Document(_Bundle):
+    """A Bundle, or a Parameters whose parts' resources are read as Bundles."""
+
+    parameter: list[_Part] = msgspec.field(default_factory=list)
+
+
+class _Head(msgspec.Struct):
+    """What candidate selection and the reference index read of a resource."""
+
+    resourceType: Any = None
+    id: Any = None
+    code: Any = None
+    valueCodeableConcept: Any = None
+
+
+class _Subject(msgspec.Struct):
+    subject: Any = None
+
+
+_DOCUMENT: Final = msgspec.json.Decoder(_Document)
+_SEARCH: Final = msgspec.json.Decoder(_Search)
+_HEAD: Final = msgspec.json.Decoder(_Head)
+_SUBJECT: Final = msgspec.json.Decoder(_Subject)
+#: For `_may_overflow`: digits -> "0", e/E -> "e", signs -> "+", anything else -> " ".
+_NUMBER_SHAPE: Final = bytes.maketrans(
+    b"0123456789eE+-" + bytes(b for b in range(256) if b not in b"0123456789eE+-"),
+    b"0000000000ee++" + b" " * (256 - 14),
+)
+#: A number's end whose exponent has 3+ digits: where orjson may find a double overflow.
+_BIG_EXPONENT: Final = re.compile(rb"[0-9.][eE][+-]?[0-9]{3,}[\s,}\]]")
+#: Integer parts this long may overflow a double (1e308); shorter ones with a 2-digit
+#: exponent cannot (< 1e299).
+_LONG_DIGITS: Final = 200
+_SCAN_CHUNK: Final = 1 << 20
+#: orjson refuses JSON nested deeper than this. msgspec has no depth option: on
+#: CPython 3.11 it stops at the recursion limit (its C recursion shares the counter of
+#: Python frames), so the skeleton is used only there and only with a limit below it;
+#: later versions bound C recursion separately (1,500 and more), so they fall back.
+_MAX_DEPTH: Final = 1024
+_DEPTH_BOUNDED_BY_RECURSION_LIMIT: Final = sys.version_info[:2] == (3, 11)
+_UTF8_CHUNK: Final = 1 << 20
+
+
+def decode_skeleton(body: bytes) -> _Document | None:
+    """The body as a skeleton, or None where only the orjson path answers exactly."""
+    if not _DEPTH_BOUNDED_BY_RECURSION_LIMIT or sys.getrecursionlimit() > _MAX_DEPTH:
+        return None
+    if not body.isascii() and not _valid_utf8(body):
+        return None
+    if _may_overflow(body):
+        return None
+    try:
+        return _DOCUMENT.decode(body)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+
+
+def _may_overflow(body: bytes) -> bool:
+    """Whether a number in the body may be too large for a double, which orjson refuses
+    (400) and msgspec does not check in what it skips. Over-inclusive: an exponent of 3
+    or more digits, or 200 digits in a row. Scanned in chunks through a translation
+    table (a regular expression took 9 ms per MB), so no copy of the body is made."""
+    view = memoryview(body)
+    digits = b"0" * _LONG_DIGITS
+    for start in range(0, len(view), _SCAN_CHUNK):
+        # Overlap the next chunk by more than a digit run or an exponent can span.
+        shape = bytes(view[start : start + _SCAN_CHUNK + _LONG_DIGITS + 8])
+        shape = shape.translate(_NUMBER_SHAPE)
+        if shape.find(digits) >= 0:
+            return True
+        for marker in (b"0e000", b"0e+000"):
+            at = shape.find(marker)
+            while at >= 0:
+                if _number_with_big_exponent(body, start + at):
+                    return True
+                at = shape.find(marker, at + 1)
+    return False
+
+
+def _number_with_big_exponent(body: bytes, at: int) -> bool:
+    """Whether the digit at `at` ends the mantissa of a JSON number with a 3+ digit
+    exponent (not, say, the `3e135` of an escaped `\\u003e135` in a narrative)."""
+    if not _BIG_EXPONENT.match(body, at):
+        return False
+    start = at
+    while start > 0 and body[start - 1] in b"0123456789.":
+        start -= 1
+    if start > 0 and body[start - 1] == ord("-"):
+        start -= 1
+    return start == 0 or body[start - 1] in b" \t\n\r:,["
+
+
+def _valid_utf8(body: bytes) -> bool:
+    """Decode in chunks, so no second copy of a large body is made."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(body)
+    try:
+        for start in range(0, len(view), _UTF8_CHUNK):
+            decoder.decode(view[start : start + _UTF8_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def ingest_skeleton(
+    document: _Document, terminology: Terminology, max_entries: int
+) -> IngestResult:
+    """`ingest_parsed`, step for step, on the skeleton: same checks, same order."""
+    bundle, root = _unwrap_skeleton(document)
+    entries = bundle.entry
+    check_entry_count(len(entries), max_entries, root)
+
+    usable = list(_usable_raw(entries, root))
+    index: dict[str, tuple[str, str | None]] = {}
+    picked: list[tuple[int, str | None, msgspec.Raw]] = []
+    evidence_typed: list[tuple[int, msgspec.Raw]] = []
+    for i, full_url, raw in usable:
+        head = _HEAD.decode(raw)
+        resource_type = head.resourceType
+        if not isinstance(resource_type, str):
+            continue
+        key = patient_key({"id": head.id}, full_url) if resource_type == "Patient" else None
+        if full_url:
+            index[full_url] = (resource_type, key)
+        if isinstance(head.id, str):
+            index[f"{resource_type}/{head.id}"] = (resource_type, key)
+        if resource_type == "Patient":
+            picked.append((i, full_url, raw))
+        elif resource_type in ("Condition", "Observation"):
+            evidence_typed.append((i, raw))
+            if any_criterion(head.code, terminology) or (
+                resource_type == "Observation"
+                and any_criterion(head.valueCodeableConcept, terminology)
+            ):
+                picked.append((i, full_url, raw))
+
+    def path(i: int) -> str:
+        return f"{root}.entry[{i}].resource"
+
+    parsed = ((i, path(i), full_url, _resource(raw)) for i, full_url, raw in picked)
+    subjects = ((path(i), _SUBJECT.decode(raw).subject) for i, raw in evidence_typed)
+    return select(parsed, subjects, index, root, len(entries))
+
+
+def _resource(raw: msgspec.Raw) -> Json:
+    resource: Json = orjson.loads(memoryview(raw))
+    return resource
+
+
+def _unwrap_skeleton(document: _Document) -> tuple[_Bundle, str]:
+    """`_unwrap` on the skeleton (a non-object anywhere it reads already fell back)."""
+    resource_type = document.resourceType
+    if resource_type == "Bundle":
+        return document, "Bundle"
+    if resource_type != "Parameters":
+        raise UnprocessablePayload(
+            "Expected a Bundle, or a Parameters with a 'bundle' part",
+            code="not-supported" if isinstance(resource_type, str) else "structure",
+            expression=[resource_type if isinstance(resource_type, str) else "resourceType"],
+        )
+    parts = [(k, p) for k, p in enumerate(document.parameter) if p.name == "bundle"]
+    if not parts:
+        raise UnprocessablePayload(
+            "Parameters must have a 'bundle' part",
+            code="required",
+            expression=["Parameters.parameter"],
+        )
+    if len(parts) > 1:
+        raise UnprocessablePayload(
+            "Parameters must have only one 'bundle' part",
+            expression=[f"Parameters.parameter[{parts[1][0]}]"],
+        )
+    k, part = parts[0]
+    bundle = part.resource
+    if bundle is None or bundle.resourceType != "Bundle":
+        raise UnprocessablePayload(
+            "The 'bundle' part must hold a Bundle resource",
+            expression=[f"Parameters.parameter[{k}].resource"],
+        )
+    return bundle, f"Parameters.parameter[{k}].resource"
+
+
+def _usable_raw(
+    entries: Sequence[_Entry], root: str
+) -> Iterator[tuple[int, str | None, msgspec.Raw]]:
+    """`_usable_entries` on skeleton entries: (index, fullUrl, resource bytes)."""
+    for i, entry in enumerate(entries):
+        search = entry.search
+        if _first_byte(search) == b"{" and _SEARCH.decode(search).mode == "outcome":
+            continue
+        resource = entry.resource
+        first = _first_byte(resource)
+        if first in (b"", b"n"):  # absent or null
+            continue
+        if first != b"{":
+            raise UnprocessablePayload(
+                "Bundle.entry.resource must be a resource",
+                code="structure",
+                expression=[f"{root}.entry[{i}].resource"],
+            )
+        full_url = entry.fullUrl
+        yield i, full_url.strip() if isinstance(full_url, str) else None, resource
+
+
+def _first_byte(raw: msgspec.Raw) -> bytes:
+    return bytes(memoryview(raw)[:1])
