@@ -152,8 +152,7 @@ def test_repeated_criteria_rejected() -> None:
 def test_rationale_names_met_not_met_unknown() -> None:
     assessment = assess(CRITERIA, [present(NB), present(OPSO), present(MA), absent(BS)])
     assert assessment.rationale() == (
-        "3 of 4 criteria met: neuroblastoma, opsoclonus, myoclonus-ataxia; "
-        "not met: behavior-sleep"
+        "3 of 4 criteria met: neuroblastoma, opsoclonus, myoclonus-ataxia; not met: behavior-sleep"
     )
 
 
