@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Final
+from typing import Final, NoReturn
 
 import orjson
 
@@ -67,6 +67,39 @@ def _parse(body: bytes) -> object:
         ) from None
 
 
+def refuse_unless_parameters(resource_type: object) -> None:
+    """422 unless the payload (known not to be a Bundle) is a Parameters."""
+    if resource_type != "Parameters":
+        raise UnprocessablePayload(
+            "Expected a Bundle, or a Parameters with a 'bundle' part",
+            code="not-supported" if isinstance(resource_type, str) else "structure",
+            expression=[resource_type if isinstance(resource_type, str) else "resourceType"],
+        )
+
+
+def the_bundle_part(indexes: Sequence[int]) -> int:
+    """The index of the one `bundle` part of a Parameters, or 422."""
+    if not indexes:
+        raise UnprocessablePayload(
+            "Parameters must have a 'bundle' part",
+            code="required",
+            expression=["Parameters.parameter"],
+        )
+    if len(indexes) > 1:
+        raise UnprocessablePayload(
+            "Parameters must have only one 'bundle' part",
+            expression=[f"Parameters.parameter[{indexes[1]}]"],
+        )
+    return indexes[0]
+
+
+def refuse_non_bundle_part(k: int) -> NoReturn:
+    raise UnprocessablePayload(
+        "The 'bundle' part must hold a Bundle resource",
+        expression=[f"Parameters.parameter[{k}].resource"],
+    )
+
+
 def _unwrap(document: object) -> tuple[Json, str]:
     """The Bundle and the FHIRPath of its root in the request."""
     if not isinstance(document, dict):
@@ -74,36 +107,16 @@ def _unwrap(document: object) -> tuple[Json, str]:
     resource_type = document.get("resourceType")
     if resource_type == "Bundle":
         return document, "Bundle"
-    if resource_type != "Parameters":
-        raise UnprocessablePayload(
-            "Expected a Bundle, or a Parameters with a 'bundle' part",
-            code="not-supported" if isinstance(resource_type, str) else "structure",
-            expression=[resource_type if isinstance(resource_type, str) else "resourceType"],
-        )
-    parameters = document.get("parameter")
-    parts = [
-        (k, p)
-        for k, p in enumerate(parameters if isinstance(parameters, list) else [])
-        if isinstance(p, dict) and p.get("name") == "bundle"
-    ]
-    if not parts:
-        raise UnprocessablePayload(
-            "Parameters must have a 'bundle' part",
-            code="required",
-            expression=["Parameters.parameter"],
-        )
-    if len(parts) > 1:
-        raise UnprocessablePayload(
-            "Parameters must have only one 'bundle' part",
-            expression=[f"Parameters.parameter[{parts[1][0]}]"],
-        )
-    k, part = parts[0]
-    bundle = part.get("resource")
+    refuse_unless_parameters(resource_type)
+    parameter = document.get("parameter")
+    parameters: list[object] = parameter if isinstance(parameter, list) else []
+    k = the_bundle_part(
+        [k for k, p in enumerate(parameters) if isinstance(p, dict) and p.get("name") == "bundle"]
+    )
+    part = parameters[k]
+    bundle = part.get("resource") if isinstance(part, dict) else None
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise UnprocessablePayload(
-            "The 'bundle' part must hold a Bundle resource",
-            expression=[f"Parameters.parameter[{k}].resource"],
-        )
+        refuse_non_bundle_part(k)
     return bundle, f"Parameters.parameter[{k}].resource"
 
 

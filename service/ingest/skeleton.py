@@ -24,7 +24,13 @@ import msgspec
 import orjson
 
 from service.errors import UnprocessablePayload
-from service.ingest.parsed import any_criterion, check_entry_count
+from service.ingest.parsed import (
+    any_criterion,
+    check_entry_count,
+    refuse_non_bundle_part,
+    refuse_unless_parameters,
+    the_bundle_part,
+)
 from service.ingest.patient import patient_key, select
 from service.ingest.result import IngestResult, Json
 from service.terminology import Terminology
@@ -207,31 +213,11 @@ def _unwrap_skeleton(document: _Document) -> tuple[_Bundle, str]:
     resource_type = document.resourceType
     if resource_type == "Bundle":
         return document, "Bundle"
-    if resource_type != "Parameters":
-        raise UnprocessablePayload(
-            "Expected a Bundle, or a Parameters with a 'bundle' part",
-            code="not-supported" if isinstance(resource_type, str) else "structure",
-            expression=[resource_type if isinstance(resource_type, str) else "resourceType"],
-        )
-    parts = [(k, p) for k, p in enumerate(document.parameter) if p.name == "bundle"]
-    if not parts:
-        raise UnprocessablePayload(
-            "Parameters must have a 'bundle' part",
-            code="required",
-            expression=["Parameters.parameter"],
-        )
-    if len(parts) > 1:
-        raise UnprocessablePayload(
-            "Parameters must have only one 'bundle' part",
-            expression=[f"Parameters.parameter[{parts[1][0]}]"],
-        )
-    k, part = parts[0]
-    bundle = part.resource
+    refuse_unless_parameters(resource_type)
+    k = the_bundle_part([k for k, p in enumerate(document.parameter) if p.name == "bundle"])
+    bundle = document.parameter[k].resource
     if bundle is None or bundle.resourceType != "Bundle":
-        raise UnprocessablePayload(
-            "The 'bundle' part must hold a Bundle resource",
-            expression=[f"Parameters.parameter[{k}].resource"],
-        )
+        refuse_non_bundle_part(k)
     return bundle, f"Parameters.parameter[{k}].resource"
 
 
