@@ -6,10 +6,24 @@ Description: "The four diagnostic criteria for opsoclonus myoclonus syndrome (Ge
 * ^caseSensitive = true
 * ^content = #complete
 * ^experimental = false
+* ^property[0].code = #neurological-sign
+* ^property[0].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#neurological-sign"
+* ^property[0].description = "A neurological sign of OMS: two criteria met, one of them a neurological sign, mean OMS cannot be ruled out (risk moderate)."
+* ^property[0].type = #boolean
+* ^property[1].code = #warrants-work-up-alone
+* ^property[1].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#warrants-work-up-alone"
+* ^property[1].description = "Met alone, while another criterion is unknown, this criterion already warrants the work-up (risk moderate): opsoclonus in a child always warrants a tumour search."
+* ^property[1].type = #boolean
 * #neuroblastoma "Neuroblastoma" "Neuroblastoma, including ganglioneuroblastoma, at any time (a resected tumour still counts)."
 * #opsoclonus "Opsoclonus" "Opsoclonus: uncontrolled, multidirectional, conjugate saccadic eye movements without an intersaccadic interval."
 * #myoclonus-ataxia "Myoclonus and/or ataxia" "Myoclonus and/or ataxia."
 * #behavior-sleep "Behavioural and/or sleep disturbance" "Behavioural and/or sleep disturbance: irritability, rage, aggression, insomnia or another sleep disorder."
+* #opsoclonus ^property[0].code = #neurological-sign
+* #opsoclonus ^property[0].valueBoolean = true
+* #opsoclonus ^property[1].code = #warrants-work-up-alone
+* #opsoclonus ^property[1].valueBoolean = true
+* #myoclonus-ataxia ^property[0].code = #neurological-sign
+* #myoclonus-ataxia ^property[0].valueBoolean = true
 
 CodeSystem: OmsCriterionStatus
 Id: oms-criterion-status
@@ -60,7 +74,7 @@ Description: "The 15-item treatment checklist for opsoclonus myoclonus syndrome 
 CodeSystem: OmsDiagnosticWorkup
 Id: oms-diagnostic-workup
 Title: "OMS diagnostic work-up"
-Description: "Work-up steps proposed when an OMS criterion is unknown and the diagnosis cannot be ruled out."
+Description: "Work-up steps proposed when an OMS criterion is not met and the diagnosis cannot be ruled out."
 * ^status = #active
 * ^caseSensitive = true
 * ^content = #complete
