@@ -14,10 +14,16 @@ Description: "The four diagnostic criteria for opsoclonus myoclonus syndrome (Ge
 * ^property[1].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#warrants-work-up-alone"
 * ^property[1].description = "Met alone, while another criterion is unknown, this criterion already warrants the work-up (risk moderate): opsoclonus in a child always warrants a tumour search."
 * ^property[1].type = #boolean
+* ^property[2].code = #not-met-wording
+* ^property[2].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#not-met-wording"
+* ^property[2].description = "What not met means for this criterion, in the words a clinician reads (the default is: recorded absent)."
+* ^property[2].type = #string
 * #neuroblastoma "Neuroblastoma" "Neuroblastoma, including ganglioneuroblastoma, at any time (a resected tumour still counts)."
 * #opsoclonus "Opsoclonus" "Opsoclonus: uncontrolled, multidirectional, conjugate saccadic eye movements without an intersaccadic interval."
 * #myoclonus-ataxia "Myoclonus and/or ataxia" "Myoclonus and/or ataxia."
 * #behavior-sleep "Behavioural and/or sleep disturbance" "Behavioural and/or sleep disturbance: irritability, rage, aggression, insomnia or another sleep disorder."
+* #neuroblastoma ^property[0].code = #not-met-wording
+* #neuroblastoma ^property[0].valueString = "no neuroblastoma found so far"
 * #opsoclonus ^property[0].code = #neurological-sign
 * #opsoclonus ^property[0].valueBoolean = true
 * #opsoclonus ^property[1].code = #warrants-work-up-alone

@@ -1,0 +1,128 @@
+"""From the walked resources to what the mappers need: the patient and the candidates.
+
+Candidates are the current Conditions and Observations, top-level or contained in any
+resource, whose code (or an Observation's value, or a component's code or value) is in
+a criterion ValueSet or records the diagnosis. Only they and the Patients are validated
+with the R4B models: they are the only resources the answer depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from service.ingest.heads import Head, Source
+from service.ingest.identity import (
+    OnePatient,
+    check_reference,
+    check_references,
+    contained_by_id,
+    one_patient,
+    reference_index,
+)
+from service.ingest.result import IngestResult, Json, KeptResource
+from service.ingest.validate import check_bindings, validate
+from service.ingest.walk import Node, load
+from service.terminology import Terminology
+
+_EVIDENCE_TYPES = ("Condition", "Observation")
+
+
+def select(
+    nodes: Sequence[Node], root: str, entry_count: int, source: Source, terminology: Terminology
+) -> IngestResult:
+    """Validate the Patients, check every patient reference, keep and validate candidates."""
+    for node in nodes:
+        if node.current and node.head.type == "Patient":
+            validate(load(node, source), node.path)
+    index = reference_index(nodes)
+    patient = one_patient(nodes, index, root)
+    check_references(nodes, patient, index)
+
+    conditions: list[KeptResource] = []
+    observations: list[KeptResource] = []
+    for node in nodes:
+        if not node.current:
+            continue
+        if node.head.type in _EVIDENCE_TYPES and is_candidate(node.head, terminology):
+            resource = load(node, source)
+            _check_candidate(resource, node.path, patient, index, node.head, contained=False)
+            kept = KeptResource(resource, _reference(node), node.order, node.path)
+            (conditions if node.head.type == "Condition" else observations).append(kept)
+        for k, inner in enumerate(node.head.contained or []):
+            if inner.type in _EVIDENCE_TYPES and is_candidate(inner, terminology):
+                resource = load(node, source)["contained"][k]
+                path = f"{node.path}.contained[{k}]"
+                _check_candidate(resource, path, patient, index, node.head, contained=True)
+                kept = KeptResource(resource, _reference(node), node.order, path)
+                (conditions if inner.type == "Condition" else observations).append(kept)
+    return IngestResult(
+        patient.key, patient.birth_date, tuple(conditions), tuple(observations), entry_count
+    )
+
+
+def is_candidate(head: Head, terminology: Terminology) -> bool:
+    """Whether a Condition or Observation can be evidence or record the diagnosis."""
+    if _relevant(head.code, terminology):
+        return True
+    if head.type != "Observation":
+        return False
+    if _relevant(head.valueCodeableConcept, terminology):
+        return True
+    components = head.component if isinstance(head.component, list) else []
+    return any(
+        isinstance(c, dict)
+        and (
+            _relevant(c.get("code"), terminology)
+            or _relevant(c.get("valueCodeableConcept"), terminology)
+        )
+        for c in components
+    )
+
+
+def _relevant(concept: object, terminology: Terminology) -> bool:
+    """Stops at the first relevant coding: it runs for every Condition and Observation."""
+    if not isinstance(concept, dict):
+        return False
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        return False
+    for coding in codings:
+        if isinstance(coding, dict):
+            system, code = coding.get("system"), coding.get("code")
+            if (
+                isinstance(system, str)
+                and isinstance(code, str)
+                and terminology.relevant(system, code)
+            ):
+                return True
+    return False
+
+
+def _check_candidate(
+    resource: Json,
+    path: str,
+    patient: OnePatient,
+    index: dict[str, tuple[str, str | None]],
+    container: Head,
+    *,
+    contained: bool,
+) -> None:
+    validate(resource, path, contained=contained)
+    check_bindings(resource, path)
+    subject = resource.get("subject")
+    if subject is not None:
+        check_reference(
+            subject,
+            f"{path}.subject",
+            patient,
+            index,
+            contained_by_id(container),
+            must_be_patient=True,
+        )
+
+
+def _reference(node: Node) -> str:
+    """`Type/id`, else the fullUrl, else the FHIRPath (a display-only reference)."""
+    if node.head.ident is not None:
+        return f"{node.head.type}/{node.head.ident}"
+    return node.full_url or node.path
