@@ -153,9 +153,7 @@ class Terminology:
             ):
                 hits.add(limited.criterion)
         return tuple(
-            c
-            for c in self.criteria
-            if c in hits and pairs.isdisjoint(self.criterion_exclusions[c])
+            c for c in self.criteria if c in hits and pairs.isdisjoint(self.criterion_exclusions[c])
         )
 
     def records_diagnosis(self, concept: object) -> bool:
@@ -257,9 +255,7 @@ def load_terminology(folder: Path | None = None) -> Terminology:
         criterion_displays=MappingProxyType(displays),
         not_met_words=MappingProxyType(words),
         neurological_signs=frozenset(c for c in criteria if NEUROLOGICAL_SIGN in flags[c]),
-        warrants_work_up_alone=frozenset(
-            c for c in criteria if WARRANTS_WORK_UP_ALONE in flags[c]
-        ),
+        warrants_work_up_alone=frozenset(c for c in criteria if WARRANTS_WORK_UP_ALONE in flags[c]),
         criterion_codes=MappingProxyType(codes),
         criterion_exclusions=MappingProxyType(exclusions),
         age_limited=age_limited,

@@ -163,7 +163,9 @@ def assess(
         risk=risk,
         preliminary=diagnosis_unconfirmed or any(r.unconfirmed for r in results),
         met_count=len(met),
-        basis=tuple(dict.fromkeys([d.reference for d in recorded] + [e.reference for e in counted])),
+        basis=tuple(
+            dict.fromkeys([d.reference for d in recorded] + [e.reference for e in counted])
+        ),
         diagnoses=recorded,
     )
 

@@ -184,7 +184,9 @@ def check_reference(
     literal, identifier = reference.get("reference"), reference.get("identifier")
     declared = reference.get("type")
     if literal is None and identifier is None:
-        _refuse("The reference cannot be tied to the patient (no reference, no identifier)", element)
+        _refuse(
+            "The reference cannot be tied to the patient (no reference, no identifier)", element
+        )
     target_type: str | None = None
     if isinstance(literal, str):
         target_type = _check_literal(literal.strip(), element, patient, index, contained)

@@ -120,7 +120,11 @@ def _entries(bundle: object, root: str) -> list[EntryView]:
                 search.get("mode") if isinstance(search, dict) else None,
                 entry.get("request"),
                 entry.get("response"),
-                "absent" if resource is None else "object" if isinstance(resource, dict) else "other",
+                "absent"
+                if resource is None
+                else "object"
+                if isinstance(resource, dict)
+                else "other",
                 resource,
             )
         )
@@ -144,4 +148,3 @@ def _load(resource: object) -> Json:
 
 
 DICT_SOURCE: Final = Source(_entries, _head, _load)
-

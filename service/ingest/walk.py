@@ -41,7 +41,9 @@ class Node:
     @property
     def key(self) -> tuple[str, str] | None:
         resource_type, resource_id = self.head.type, self.head.ident
-        return None if resource_type is None or resource_id is None else (resource_type, resource_id)
+        return (
+            None if resource_type is None or resource_id is None else (resource_type, resource_id)
+        )
 
 
 @dataclass(frozen=True, slots=True)
