@@ -41,9 +41,10 @@ Identifier = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class OnePatient:
-    """The patient: its reference key and its identifiers (empty without a Patient)."""
+    """The patient: its reference key (None while no reference names one) and its
+    identifiers (empty without a Patient resource)."""
 
-    key: str
+    key: str | None
     identifiers: frozenset[Identifier]
     birth_date: str | None
     from_resource: bool
@@ -89,11 +90,12 @@ def identifiers_of(head: Head) -> frozenset[Identifier]:
     return frozenset(found)
 
 
-def one_patient(nodes: Sequence[Node], index: ReferenceIndex, root: str) -> OnePatient:
+def one_patient(nodes: Sequence[Node], index: ReferenceIndex) -> OnePatient:
     """The patient of the bundle's (current) Patient resources, or else of its references.
 
-    Raises 422 for two Patients, for references that name two patients, and for a bundle
-    from which no patient can be identified.
+    Raises 422 for two Patients and for references that name two patients. The key is
+    None when nothing names a patient: the caller checks the references first (their
+    faults say more), then refuses the bundle.
     """
     patients = [n for n in nodes if n.current and n.head.type == "Patient"]
     found: OnePatient | None = None
@@ -115,10 +117,20 @@ def one_patient(nodes: Sequence[Node], index: ReferenceIndex, root: str) -> OneP
         )
     if found is not None:
         return found
-    return OnePatient(_key_from_references(nodes, index, root), frozenset(), None, False)
+    return OnePatient(_key_from_references(nodes, index), frozenset(), None, False)
 
 
-def _key_from_references(nodes: Sequence[Node], index: ReferenceIndex, root: str) -> str:
+def require_patient(patient: OnePatient, root: str) -> str:
+    if patient.key is None:
+        raise UnprocessablePayload(
+            "No patient can be identified: no Patient resource and no subject reference",
+            code="required",
+            expression=[root],
+        )
+    return patient.key
+
+
+def _key_from_references(nodes: Sequence[Node], index: ReferenceIndex) -> str | None:
     keys: dict[str, str] = {}
     for node in nodes:
         for element, reference in _patient_references(node.head, node.path):
@@ -130,13 +142,7 @@ def _key_from_references(nodes: Sequence[Node], index: ReferenceIndex, root: str
             "The request concerns more than one patient (a subject differs)",
             expression=[list(keys.values())[1]],
         )
-    if not keys:
-        raise UnprocessablePayload(
-            "No patient can be identified: no Patient resource and no subject reference",
-            code="required",
-            expression=[root],
-        )
-    return next(iter(keys))
+    return next(iter(keys), None)
 
 
 def _literal_key(reference: object, index: ReferenceIndex) -> str | None:
@@ -220,7 +226,11 @@ def _check_literal(
             _refuse("The reference to a contained resource cannot be resolved", where, "invalid")
         assert target is not None
         if target.type == "Patient" and patient.identifiers.isdisjoint(identifiers_of(target)):
-            _refuse("A contained Patient that cannot be tied to the patient", where)
+            _refuse(
+                "A contained Patient that shares no identifier with the patient cannot be "
+                "tied to the patient",
+                where,
+            )
         return target.type or ""
     if "?" in text:
         resource_type, query = text.split("?", 1)
@@ -236,11 +246,15 @@ def _check_literal(
     elif text.startswith("urn:") and not patient.from_resource:
         resource_type, key = "Patient", text
     elif text.startswith("urn:"):
-        _refuse("The reference names a resource that is not in the request", where)
+        _refuse(
+            "The request concerns more than one patient (a subject names a resource that "
+            "is not in the request)",
+            element,
+        )
     else:
         _refuse("The reference cannot be resolved", where, "invalid")
     if resource_type == "Patient" and key != patient.key:
-        _refuse("The request concerns more than one patient (a reference names another)", where)
+        _refuse("The request concerns more than one patient (a subject differs)", element)
     return resource_type
 
 
@@ -266,6 +280,8 @@ def _check_identifier(identifier: object, where: str, patient: OnePatient) -> No
     if not isinstance(system, str) or not isinstance(value, str):
         _refuse("An identifier without system and value cannot be tied to the patient", where)
     assert isinstance(system, str) and isinstance(value, str)
+    if not patient.from_resource:
+        _refuse("A reference by identifier needs the Patient resource that carries it", where)
     if (system.strip(), value.strip()) not in patient.identifiers:
         _refuse("The request concerns more than one patient (an identifier names another)", where)
 

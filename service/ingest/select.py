@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from service.ingest.heads import Head, Source
 from service.ingest.identity import (
-    OnePatient,
     check_reference,
     check_references,
     contained_by_id,
     one_patient,
     reference_index,
+    require_patient,
 )
 from service.ingest.result import IngestResult, Json, KeptResource
 from service.ingest.validate import check_bindings, validate
@@ -30,33 +30,46 @@ _EVIDENCE_TYPES = ("Condition", "Observation")
 def select(
     nodes: Sequence[Node], root: str, entry_count: int, source: Source, terminology: Terminology
 ) -> IngestResult:
-    """Validate the Patients, check every patient reference, keep and validate candidates."""
-    for node in nodes:
-        if node.current and node.head.type == "Patient":
-            validate(load(node, source), node.path)
-    index = reference_index(nodes)
-    patient = one_patient(nodes, index, root)
-    check_references(nodes, patient, index)
-
-    conditions: list[KeptResource] = []
-    observations: list[KeptResource] = []
+    """Validate the Patients and candidates (in document order), find the one patient,
+    check every patient reference, then each candidate's subject."""
+    candidates: list[tuple[Node, int | None, Json, str]] = []
     for node in nodes:
         if not node.current:
             continue
-        if node.head.type in _EVIDENCE_TYPES and is_candidate(node.head, terminology):
+        if node.head.type == "Patient":
+            validate(load(node, source), node.path)
+        elif node.head.type in _EVIDENCE_TYPES and is_candidate(node.head, terminology):
             resource = load(node, source)
-            _check_candidate(resource, node.path, patient, index, node.head, contained=False)
-            kept = KeptResource(resource, _reference(node), node.order, node.path)
-            (conditions if node.head.type == "Condition" else observations).append(kept)
+            _validate_candidate(resource, node.path, contained=False)
+            candidates.append((node, None, resource, node.path))
         for k, inner in enumerate(node.head.contained or []):
             if inner.type in _EVIDENCE_TYPES and is_candidate(inner, terminology):
                 resource = load(node, source)["contained"][k]
                 path = f"{node.path}.contained[{k}]"
-                _check_candidate(resource, path, patient, index, node.head, contained=True)
-                kept = KeptResource(resource, _reference(node), node.order, path)
-                (conditions if inner.type == "Condition" else observations).append(kept)
+                _validate_candidate(resource, path, contained=True)
+                candidates.append((node, k, resource, path))
+
+    index = reference_index(nodes)
+    patient = one_patient(nodes, index)
+    check_references(nodes, patient, index)
+    conditions: list[KeptResource] = []
+    observations: list[KeptResource] = []
+    for node, _, resource, path in candidates:
+        subject = resource.get("subject")
+        if subject is not None:
+            check_reference(
+                subject,
+                f"{path}.subject",
+                patient,
+                index,
+                contained_by_id(node.head),
+                must_be_patient=True,
+            )
+        kept = KeptResource(resource, _reference(node), node.order, path)
+        (conditions if resource["resourceType"] == "Condition" else observations).append(kept)
+    key = require_patient(patient, root)
     return IngestResult(
-        patient.key, patient.birth_date, tuple(conditions), tuple(observations), entry_count
+        key, patient.birth_date, tuple(conditions), tuple(observations), entry_count
     )
 
 
@@ -98,27 +111,9 @@ def _relevant(concept: object, terminology: Terminology) -> bool:
     return False
 
 
-def _check_candidate(
-    resource: Json,
-    path: str,
-    patient: OnePatient,
-    index: dict[str, tuple[str, str | None]],
-    container: Head,
-    *,
-    contained: bool,
-) -> None:
+def _validate_candidate(resource: Json, path: str, *, contained: bool) -> None:
     validate(resource, path, contained=contained)
     check_bindings(resource, path)
-    subject = resource.get("subject")
-    if subject is not None:
-        check_reference(
-            subject,
-            f"{path}.subject",
-            patient,
-            index,
-            contained_by_id(container),
-            must_be_patient=True,
-        )
 
 
 def _reference(node: Node) -> str:

@@ -11,7 +11,7 @@ older than one present).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
@@ -199,7 +199,3 @@ def _instant(value: str | None) -> datetime | None:
         return None
     return parsed if parsed.tzinfo is not None else None
 
-
-def contained_heads(head: Head) -> Iterator[tuple[int, Head]]:
-    for k, contained in enumerate(head.contained or []):
-        yield k, contained

@@ -52,7 +52,7 @@ def test_high_example_gives_risk_assessment_checklist_and_provenance(client: Tes
     ]
     assert ra["status"] == "final"
     assert ra["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "high"
-    assert ra["prediction"][0]["outcome"]["coding"][0]["code"] == "ORPHA:1183"
+    assert ra["prediction"][0]["outcome"]["coding"][0]["code"] == "1183"
     assert ra["prediction"][0]["rationale"].startswith("4 of 4 criteria met")
     assert ra["subject"] == {"reference": "Patient/oms-high-1"}
     assert {b["reference"] for b in ra["basis"]} == {

@@ -39,7 +39,7 @@ BROKEN: dict[str, list[tuple[str, str]]] = {
         ("RiskAssessment.extension[3].extension[1]", "was not found in the value set"),
     ],
     "riskassessment-wrong-outcome.json": [
-        ("RiskAssessment.prediction[0].outcome", "ORPHA:1183"),
+        ("RiskAssessment.prediction[0].outcome", "1183"),
     ],
     "careplan-intent-plan.json": [("CarePlan.intent", "is fixed to 'proposal'")],
     "careplan-activity-code-outside-valueset.json": [
