@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import uuid
@@ -470,6 +471,14 @@ def test_corpus_requests_read_from_their_registered_server(
         response = post(client, body)
         if body["hook"] != "patient-view":
             assert response.status_code == 400
+            return
+        subjects = set(re.findall(r'"subject": \{"reference": "([^"]*)"', json.dumps(body)))
+        if subjects - {f"Patient/{body['context']['patientId']}"}:
+            # AHRQ's Synthea-derived records keep their bundle's urn:uuid subjects, and its
+            # fixtures' records are about Patient/1, not context.patientId: neither can be
+            # tied to the patient.
+            assert outcome_of(response)[:2] == (422, "processing"), response.text
+            assert response.json()["issue"][0]["expression"][0].endswith(".subject")
             return
         assert response.status_code == 200, response.text
         assert response.json() == {"cards": []}
