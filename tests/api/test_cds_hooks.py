@@ -473,7 +473,8 @@ def test_corpus_requests_read_from_their_registered_server(
             assert response.status_code == 400
             return
         subjects = set(re.findall(r'"subject": \{"reference": "([^"]*)"', json.dumps(body)))
-        if subjects - {f"Patient/{body['context']['patientId']}"}:
+        patient_id = body["context"]["patientId"].removeprefix("Patient/")
+        if subjects - {f"Patient/{patient_id}"}:
             # AHRQ's Synthea-derived records keep their bundle's urn:uuid subjects, and its
             # fixtures' records are about Patient/1, not context.patientId: neither can be
             # tied to the patient.
