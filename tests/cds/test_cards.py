@@ -55,3 +55,33 @@ def test_the_engine_result_is_not_changed_by_making_cards(terminology: Terminolo
 )
 def test_input_text_cannot_inject_markdown_or_html(text: str, shown: str) -> None:
     assert _escape(text) == shown
+
+
+def test_a_recorded_diagnosis_gets_an_informational_checklist_card(
+    terminology: Terminology,
+) -> None:
+    document = example("low")
+    oms = {
+        "resourceType": "Condition",
+        "id": "oms",
+        "code": {"coding": [{"system": "https://www.orpha.net", "code": "1183"}]},
+        "subject": next(
+            e["resource"]["subject"]
+            for e in document["entry"]
+            if e["resource"]["resourceType"] == "Condition"
+        ),
+    }
+    document["entry"].append({"resource": oms})
+    result = assess_payload(json.dumps(document).encode(), terminology)
+    cards = cards_for(result, terminology)
+
+    assert [(c["indicator"], c["summary"]) for c in cards] == [
+        ("info", "OMS diagnosis recorded: therapy checklist available")
+    ]
+    actions = cards[0]["suggestions"][0]["actions"]
+    assert actions[0]["resource"]["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == (
+        "certain"
+    )
+    assert len(actions[1]["resource"]["activity"]) == 15
+    assert "no neuroblastoma found so far" in cards[0]["detail"]
+    assert response_problems({"cards": cards}) == []
