@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.domain.criteria import Assessment, assess
+from service.domain.dates import parse_date
 from service.domain.evidence import Evidence
 from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest
 from service.mappers.care_plan import build_care_plan, plan_for
-from service.domain.dates import parse_date
 from service.mappers.condition import condition_diagnosis, condition_evidence
 from service.mappers.observation import observation_evidence
 from service.mappers.provenance import build_provenance

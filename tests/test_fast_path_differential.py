@@ -34,7 +34,6 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.parameters import Parameters
 from pydantic import ValidationError
 
-from service.domain.criteria import assess
 from service.engine import assess_payload
 from service.errors import OmsError
 from service.ingest import select as fast_select
@@ -230,9 +229,7 @@ def _has_criterion_code(resource: Json, terminology: Terminology) -> bool:
         concepts.append(resource.get("valueCodeableConcept"))
         for component in resource.get("component") or []:
             concepts += [component.get("code"), component.get("valueCodeableConcept")]
-    return any(
-        terminology.criteria_in(c) or terminology.records_diagnosis(c) for c in concepts
-    )
+    return any(terminology.criteria_in(c) or terminology.records_diagnosis(c) for c in concepts)
 
 
 def _binding_fault(resource: Json) -> bool:

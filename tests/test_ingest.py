@@ -247,7 +247,9 @@ def test_subject_tied_to_the_patient_by_identifier(terminology: Terminology, sub
 def test_unrelated_resource_about_someone_else_is_422(terminology: Terminology) -> None:
     mother = observation((LOINC, "2436-4"), id="m", subject="Patient/mother")
     error = fails(bundle(patient(), condition(NB), mother), terminology)
-    assert_error(error, UnprocessablePayload, 422, "processing", ["Bundle.entry[2].resource.subject"])
+    assert_error(
+        error, UnprocessablePayload, 422, "processing", ["Bundle.entry[2].resource.subject"]
+    )
 
 
 # --- errors -------------------------------------------------------------------------------

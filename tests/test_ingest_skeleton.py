@@ -12,7 +12,6 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import msgspec
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -370,9 +369,7 @@ def parsed_resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         seen.append(resource["resourceType"])
         return resource
 
-    monkeypatch.setattr(
-        skeleton_path, "SKELETON_SOURCE", dataclasses.replace(source, load=spy)
-    )
+    monkeypatch.setattr(skeleton_path, "SKELETON_SOURCE", dataclasses.replace(source, load=spy))
     yield seen
 
 

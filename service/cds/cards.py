@@ -4,9 +4,10 @@ High: indicator `warning`, one suggestion creating the RiskAssessment and the th
 checklist CarePlan. Certain (the diagnosis is already recorded): indicator `info`, no
 alarm, the checklist offered the same way. Moderate: indicator `info`, the card names the
 missing work-up and its suggestion creates the RiskAssessment and the work-up CarePlan
-(the plan cites the assessment, so both go together). Each suggested resource gets a fresh `id`, and the
-CarePlan cites the RiskAssessment as `RiskAssessment/<id>`: a suggestion's actions
-carry no fullUrl, so a `urn:uuid:` reference could not be resolved by the client.
+(the plan cites the assessment, so both go together). Each suggested resource gets a
+fresh `id`, and the CarePlan cites the RiskAssessment as `RiskAssessment/<id>`: a
+suggestion's actions carry no fullUrl, so a `urn:uuid:` reference could not be resolved
+by the client.
 No value in a card is null or empty (CDS Hooks 2.0 forbids both).
 """
 

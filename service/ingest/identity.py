@@ -149,11 +149,12 @@ def _literal_key(reference: object, index: ReferenceIndex) -> str | None:
     """The patient key a Reference names literally (not by identifier), if any."""
     if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
         return None
-    text = reference["reference"].strip()
+    text: str = reference["reference"].strip()
     if text.startswith("#") or "?" in text:
         return None
     if text in index:
-        return index[text][1]
+        key: str | None = index[text][1]
+        return key
     match = _LITERAL_REFERENCE.search(text)
     if match:
         return f"Patient/{match[2]}" if match[1] == "Patient" else None

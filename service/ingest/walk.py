@@ -178,7 +178,7 @@ def _latest(versions: list[_Version]) -> _Version:
     for rule in rules:
         keys = [rule(v) for v in versions]
         if all(k is not None for k in keys):
-            best = max(range(len(versions)), key=lambda n: (keys[n], versions[n].order))  # type: ignore[arg-type,return-value]
+            best = max(range(len(versions)), key=lambda n: (keys[n], versions[n].order))
             return versions[best]
     return max(versions, key=lambda v: v.order)
 
@@ -198,4 +198,3 @@ def _instant(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
-

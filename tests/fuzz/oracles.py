@@ -87,9 +87,9 @@ def risk_assessment_problem(bundle: dict[str, Any], terminology: Terminology) ->
     signs, alone = terminology.neurological_signs, terminology.warrants_work_up_alone
     if met >= 3:
         expected = "high"
-    elif met == 2 and met_criteria & signs:
-        expected = "moderate"
-    elif met == 1 and met_criteria <= alone and unknown >= 1:
+    elif (met == 2 and met_criteria & signs) or (
+        met == 1 and met_criteria <= alone and unknown >= 1
+    ):
         expected = "moderate"
     else:
         expected = "low"
