@@ -550,3 +550,26 @@ def test_a_collector_disabled_by_the_host_stays_disabled(terminology: Terminolog
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_no_corpus_file_gains_an_oms_finding(terminology: Terminology) -> None:
+    """The corpus scan of contract v2: real records (Synthea, HL7 examples, CDS Hooks
+    requests) hold no OMS finding, so none may meet or refute a criterion or record the
+    diagnosis. Any new match here is a false alarm to look at (docs/CLINICAL_RULES.md)."""
+    found = {}
+    assessed = 0
+    for path in CORPUS_FILES:
+        try:
+            result = assess_payload(_as_payload(path), terminology)
+        except OmsError:
+            continue
+        assessed += 1
+        decided = [
+            (r.criterion, str(r.status), tuple(e.reference for e in r.evidence))
+            for r in result.assessment.results
+            if r.status.value != "unknown"
+        ]
+        if decided or result.assessment.diagnoses:
+            found[path.relative_to(CORPUS).as_posix()] = decided
+    assert assessed >= 30
+    assert found == {}
