@@ -91,6 +91,7 @@ class Terminology:
     question_codes: frozenset[Pair]
     present_values: frozenset[Pair]
     absent_values: frozenset[Pair]
+    search_codes: tuple[str, ...]
     system_aliases: Mapping[str, str]
     code_formats: Mapping[str, CodeFormat]
     code_systems: Mapping[str, Json]
@@ -250,6 +251,14 @@ def load_terminology(folder: Path | None = None) -> Terminology:
             f"{PRESENT_FILE}, {ABSENT_FILE} or {QUESTION_FILE} shares codes with a criterion"
         )
 
+    searched = [f"{CRITERION_VALUE_SET_PREFIX}{c}" for c in criteria] + [
+        url
+        for url, value_set in tables["ValueSet"].items()
+        if url.startswith(CRITERION_VALUE_SET_PREFIX) and value_set.get("useContext")
+    ]
+    listed = [_listed_codes(tables["ValueSet"][url]) for url in searched] + [
+        _listed_codes(_read(folder / DIAGNOSIS_FILE, "ValueSet"))
+    ]
     return Terminology(
         criteria=criteria,
         criterion_displays=MappingProxyType(displays),
@@ -263,6 +272,7 @@ def load_terminology(folder: Path | None = None) -> Terminology:
         question_codes=questions,
         present_values=present,
         absent_values=absent,
+        search_codes=_spellings([pair for pairs in listed for pair in pairs], aliases, formats),
         system_aliases=MappingProxyType(aliases),
         code_formats=MappingProxyType(formats),
         code_systems=MappingProxyType(tables["CodeSystem"]),
@@ -397,6 +407,31 @@ def _concepts(
     if part == "include" and not found:
         raise TerminologyError(f"{name} lists no concepts")
     return frozenset(found)
+
+
+def _listed_codes(value_set: Json) -> list[Pair]:
+    """The included codes as the ValueSet writes them (not normalised)."""
+    return [
+        (include["system"], concept["code"])
+        for include in (value_set.get("compose") or {}).get("include") or []
+        for concept in include.get("concept") or []
+    ]
+
+
+def _spellings(
+    pairs: list[Pair], aliases: Mapping[str, str], formats: Mapping[str, CodeFormat]
+) -> tuple[str, ...]:
+    """Each code in every spelling a FHIR server may hold it in (search tokens match
+    exactly): as listed, in its canonical form, and with each optional prefix."""
+    found: set[str] = set()
+    for system, code in pairs:
+        code_format = formats.get(aliases.get(system, system))
+        found.add(code)
+        if code_format is not None:
+            canonical = code_format.canonical(code)
+            found.add(canonical)
+            found.update(prefix + canonical for prefix in code_format.optional_prefixes)
+    return tuple(sorted(found))
 
 
 def _age_limited(
