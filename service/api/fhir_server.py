@@ -40,7 +40,7 @@ from service.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from service.ingest import IngestResult, ingest
+from service.ingest import IngestResult, ingest_document
 from service.mappers import write_back
 from service.settings import Settings
 from service.terminology import Terminology
@@ -162,7 +162,7 @@ async def _read_patient_data(
     )
     bundle = _collection(client.base_url, [patient, *conditions, *observations])
     try:
-        return await run_in_threadpool(ingest, orjson.dumps(bundle), terminology)
+        return await run_in_threadpool(ingest_document, bundle, terminology)
     except UnprocessablePayload as exc:
         # The server's data, not the caller's request, is unusable: say so, without values.
         raise UpstreamError(

@@ -12,12 +12,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from service.cds.cards import cards_for
 from service.cds.prefetch import Found
 from service.cds.request import HookRequest
-from service.engine import assess_payload
+from service.engine import assess_document
 from service.errors import OmsError, UnprocessablePayload
 from service.terminology import Terminology
 
@@ -42,9 +40,8 @@ def assemble(found: Sequence[Found]) -> Json:
 
 def screen(request: HookRequest, found: Sequence[Found], terminology: Terminology) -> list[Json]:
     """The cards for the gathered data (CPU-bound: call it from a worker thread)."""
-    body = orjson.dumps(assemble(found))
     try:
-        result = assess_payload(body, terminology)
+        result = assess_document(assemble(found), terminology)
     except OmsError as exc:
         exc.expression = [_source_path(path, found) for path in exc.expression]
         raise

@@ -35,7 +35,7 @@ nested Bundles, versions), `identity` (the one patient, every patient reference)
 from __future__ import annotations
 
 from service.ingest.collector import collector_paused
-from service.ingest.parsed import UTF8_BOM, ingest_parsed
+from service.ingest.parsed import UTF8_BOM, ingest_dict, ingest_parsed
 from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, Json, KeptResource
 from service.ingest.skeleton import SkeletonUnsure, decode_skeleton, ingest_skeleton
 from service.ingest.validate import (
@@ -56,6 +56,7 @@ __all__ = [
     "Json",
     "KeptResource",
     "ingest",
+    "ingest_document",
     "verification_status",
 ]
 
@@ -74,6 +75,15 @@ def ingest(
     """
     with collector_paused():
         return _ingest(body, terminology, max_entries)
+
+
+def ingest_document(
+    document: object, terminology: Terminology, *, max_entries: int = DEFAULT_MAX_ENTRIES
+) -> IngestResult:
+    """`ingest` for a payload already parsed into JSON objects (the CDS Hooks and FHIR-server
+    paths gather dicts): no serialising back to bytes, the same rules and errors."""
+    with collector_paused():
+        return ingest_dict(document, terminology, max_entries)
 
 
 def _ingest(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:

@@ -20,7 +20,12 @@ UTF8_BOM: Final = b"\xef\xbb\xbf"
 
 def ingest_parsed(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
     """The reference path: the whole body parsed with orjson, entries walked as dicts."""
-    bundle, root = _unwrap(_parse(body))
+    return ingest_dict(_parse(body), terminology, max_entries)
+
+
+def ingest_dict(document: object, terminology: Terminology, max_entries: int) -> IngestResult:
+    """A Bundle or Parameters already parsed (as JSON objects): the same rules, no bytes."""
+    bundle, root = _unwrap(document)
     nodes, count = walk(bundle, root, DICT_SOURCE, max_entries)
     return select(nodes, root, count, DICT_SOURCE, terminology)
 
