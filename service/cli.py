@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from service.api.responses import operation_outcome
+from service.api.responses import outcome_of
 from service.engine import AssessmentResult, assess_payload
 from service.errors import OmsError
 from service.logs import configure_logging
@@ -60,7 +60,7 @@ def _assess(file: str, *, summary: bool) -> int:
     try:
         result = assess_payload(body, terminology)
     except OmsError as exc:
-        outcome = operation_outcome("error", exc.code, exc.message, exc.expression)
+        outcome = outcome_of(exc, "error")
         sys.stderr.buffer.write(orjson.dumps(outcome, option=orjson.OPT_INDENT_2) + b"\n")
         return 1
     if summary:

@@ -8,6 +8,7 @@ same answer for the same data. Errors the engine raises about the assembled Bund
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -44,6 +45,10 @@ def screen(request: HookRequest, found: Sequence[Found], terminology: Terminolog
         result = assess_document(assemble(found), terminology)
     except OmsError as exc:
         exc.expression = [_source_path(path, found) for path in exc.expression]
+        exc.more = [
+            dataclasses.replace(i, expression=[_source_path(p, found) for p in i.expression])
+            for i in exc.more
+        ]
         raise
     if result.patient != f"Patient/{request.patient_id}":
         raise UnprocessablePayload(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from service.errors import UnprocessablePayload
 from service.ingest.heads import Head, Source
 from service.ingest.identity import (
     check_reference,
@@ -32,29 +33,34 @@ def select(
 ) -> IngestResult:
     """Validate the Patients and candidates (in document order), find the one patient,
     check every patient reference, then each candidate's subject."""
-    candidates: list[tuple[Node, int | None, Json, str]] = []
+    candidates: list[tuple[Node, Json, str]] = []
+    faults = _Faults()
     for node in nodes:
         if not node.current:
             continue
         if node.head.type == "Patient":
-            validate(load(node, source), node.path)
+            with faults:
+                validate(load(node, source), node.path)
         elif node.head.type in _EVIDENCE_TYPES and is_candidate(node.head, terminology):
             resource = load(node, source)
-            _validate_candidate(resource, node.path, contained=False)
-            candidates.append((node, None, resource, node.path))
+            with faults:
+                _validate_candidate(resource, node.path, contained=False)
+                candidates.append((node, resource, node.path))
         for k, inner in enumerate(node.head.contained or []):
             if inner.type in _EVIDENCE_TYPES and is_candidate(inner, terminology):
                 resource = load(node, source)["contained"][k]
                 path = f"{node.path}.contained[{k}]"
-                _validate_candidate(resource, path, contained=True)
-                candidates.append((node, k, resource, path))
+                with faults:
+                    _validate_candidate(resource, path, contained=True)
+                    candidates.append((node, resource, path))
+    faults.raise_any()
 
     index = reference_index(nodes)
     patient = one_patient(nodes, index)
     check_references(nodes, patient, index)
     conditions: list[KeptResource] = []
     observations: list[KeptResource] = []
-    for node, _, resource, path in candidates:
+    for node, resource, path in candidates:
         subject = resource.get("subject")
         if subject is not None:
             check_reference(
@@ -71,6 +77,32 @@ def select(
     return IngestResult(
         key, patient.birth_date, tuple(conditions), tuple(observations), entry_count
     )
+
+
+class _Faults:
+    """Collects the validation faults of every resource read, so that one answer reports
+    them all (as HAPI does); at most MAX_ISSUES are kept."""
+
+    MAX_ISSUES = 100
+
+    def __init__(self) -> None:
+        self.first: UnprocessablePayload | None = None
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if not isinstance(error, UnprocessablePayload):
+            return False
+        if self.first is None:
+            self.first = error
+        elif len(self.first.more) < self.MAX_ISSUES:
+            self.first.more.extend(error.issues()[: self.MAX_ISSUES - len(self.first.more)])
+        return True
+
+    def raise_any(self) -> None:
+        if self.first is not None:
+            raise self.first
 
 
 def is_candidate(head: Head, terminology: Terminology) -> bool:

@@ -11,7 +11,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from pydantic import BaseModel, ValidationError
 
-from service.errors import UnprocessablePayload
+from service.errors import Issue, UnprocessablePayload
 from service.ingest.result import Json
 
 #: Required binding http://hl7.org/fhir/ValueSet/observation-status (R4).
@@ -58,20 +58,28 @@ def validate(resource: Json, path: str, *, contained: bool = False) -> None:
         ]
         if not errors:
             return
-        first = errors[0]
-        element = _fhirpath(first["loc"])
-        where = f"{resource_type}.{element}" if element else resource_type
-        if "missing" in first["type"]:
-            message = f"Missing required element {where}"
-        elif first["type"] == "extra_forbidden":
-            message = f"Unknown element {where}"
-        else:
-            message = f"Invalid value for {where}"
-        raise UnprocessablePayload(
-            message,
-            code="required" if "missing" in first["type"] else "structure",
-            expression=[f"{path}.{element}" if element else path],
-        ) from None
+        issues = [_issue(error, resource_type, path) for error in errors]
+        first = UnprocessablePayload(
+            issues[0].message, code=issues[0].code, expression=issues[0].expression
+        )
+        first.more = issues[1:]
+        raise first from None
+
+
+def _issue(error: Mapping[str, Any], resource_type: str, path: str) -> Issue:
+    element = _fhirpath(error["loc"])
+    where = f"{resource_type}.{element}" if element else resource_type
+    if "missing" in error["type"]:
+        message = f"Missing required element {where}"
+    elif error["type"] == "extra_forbidden":
+        message = f"Unknown element {where}"
+    else:
+        message = f"Invalid value for {where}"
+    return Issue(
+        message,
+        "required" if "missing" in error["type"] else "structure",
+        [f"{path}.{element}" if element else path],
+    )
 
 
 def _forgiven(error: Mapping[str, Any]) -> bool:

@@ -269,3 +269,38 @@ def test_json_nested_too_deep_gets_413(client: TestClient) -> None:
 
     assert response.status_code == 413
     assert response.json()["issue"][0]["code"] == "too-costly"
+
+
+def test_every_validation_fault_of_the_request_is_reported(client: TestClient) -> None:
+    """Not only the first: each fault in the Patient and the candidates, each with its
+    element (HAPI and fhirstarter report them all too)."""
+    document = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p", "birthDate": "yesterday"}},
+            {
+                "resource": {
+                    "resourceType": "Condition",
+                    "id": "c",
+                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "432328008"}]},
+                    "subject": {"reference": "Patient/p"},
+                    "onsetDateTime": "last spring",
+                    "severity": "bad",
+                }
+            },
+        ],
+    }
+    response = client.post(
+        "/fhir/$oms-assess",
+        content=orjson.dumps(document),
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    assert response.status_code == 422
+    issues = response.json()["issue"]
+    assert [i["expression"] for i in issues] == [
+        ["Bundle.entry[0].resource.birthDate"],
+        ["Bundle.entry[1].resource.onsetDateTime"],
+        ["Bundle.entry[1].resource.severity"],
+    ]
+    assert all(i["severity"] == "error" and "last spring" not in i["diagnostics"] for i in issues)
