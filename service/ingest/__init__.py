@@ -35,7 +35,7 @@ nested Bundles, versions), `identity` (the one patient, every patient reference)
 from __future__ import annotations
 
 from service.ingest.collector import collector_paused
-from service.ingest.parsed import UTF8_BOM, ingest_dict, ingest_parsed
+from service.ingest.parsed import ingest_dict, ingest_parsed
 from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, Json, KeptResource
 from service.ingest.skeleton import SkeletonUnsure, decode_skeleton, ingest_skeleton
 from service.ingest.validate import (
@@ -44,6 +44,7 @@ from service.ingest.validate import (
     OBSERVATION_STATUSES,
     verification_status,
 )
+from service.json_reader import UTF8_BOM
 from service.terminology import Terminology
 
 __all__ = [

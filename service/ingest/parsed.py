@@ -6,16 +6,14 @@ from collections.abc import Sequence
 from typing import Final, NoReturn
 
 import msgspec
-import orjson
 
-from service.errors import PayloadTooLarge, UnprocessablePayload, UnreadableInput
+from service.errors import UnprocessablePayload
 from service.ingest.heads import EntryView, Head, Source
 from service.ingest.result import IngestResult, Json
 from service.ingest.select import select
 from service.ingest.walk import walk
+from service.json_reader import read_json
 from service.terminology import Terminology
-
-UTF8_BOM: Final = b"\xef\xbb\xbf"
 
 
 def ingest_parsed(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
@@ -31,22 +29,7 @@ def ingest_dict(document: object, terminology: Terminology, max_entries: int) ->
 
 
 def _parse(body: bytes) -> object:
-    if body.startswith(UTF8_BOM):
-        # RFC 8259 lets a parser ignore a leading byte-order mark; some Windows
-        # integration engines send one. (The skeleton path refuses it and falls back here.)
-        body = body[len(UTF8_BOM) :]
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        if "depth limit" in exc.msg.lower():
-            raise PayloadTooLarge(
-                "The JSON is nested deeper than the limit of 1024 levels"
-            ) from None
-        if "utf-8" in exc.msg.lower():
-            raise UnreadableInput("The request body is not valid UTF-8") from None
-        raise UnreadableInput(
-            f"The request body is not valid JSON (at position {exc.pos})"
-        ) from None
+    return read_json(body)
 
 
 def refuse_unless_parameters(resource_type: object) -> None:

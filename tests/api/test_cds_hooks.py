@@ -757,3 +757,11 @@ def test_the_demo_requests_give_their_cards(
 ) -> None:
     response = post(make_client(), fixture(name))
     assert [card["summary"] for card in response.json()["cards"]] == [summary]
+
+
+def test_a_byte_order_mark_is_read_like_on_every_route(make_client: MakeClient) -> None:
+    """One JSON reader for every route: $oms-assess, the hook and the persist body."""
+    body = b"\xef\xbb\xbf" + json.dumps(fixture("oms-high-request.json")).encode()
+    response = post(make_client(), body)
+    assert response.status_code == 200, response.text
+    assert [card["indicator"] for card in response.json()["cards"]] == ["warning"]
