@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from service.api import cds_hooks, errors, fhir, fhir_server, health
+from service.api.paths import PathCourtesyMiddleware
 from service.api.request_log import RequestLogMiddleware
 from service.settings import Settings
 from service.terminology import Terminology, load_terminology
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
         title="oms-cds",
         summary="FHIR R4 decision support for opsoclonus myoclonus syndrome",
         version="0.1.0",
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.terminology = terminology
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
     app.include_router(fhir_server.router)
     cds_hooks.install(app)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(PathCourtesyMiddleware)
     return app
 
 

@@ -353,7 +353,9 @@ def test_a_byte_order_mark_before_the_persist_body_is_ignored(
 ) -> None:
     serve_patient(router, high_resources())
     store = FakeStore(router)
-    body = b'\xef\xbb\xbf{"resourceType": "Parameters", "parameter": [{"name": "persist", "valueBoolean": false}]}'
+    body = b"\xef\xbb\xbf" + orjson.dumps(
+        {"resourceType": "Parameters", "parameter": [{"name": "persist", "valueBoolean": False}]}
+    )
     response = server.post(
         f"/fhir/Patient/{PATIENT}/$oms-assess",
         content=body,
