@@ -98,6 +98,7 @@ class Terminology:
     value_sets: Mapping[str, Json]
     plan_definitions: Mapping[str, Json]
     structure_definitions: Mapping[str, Json]
+    operation_definitions: Mapping[str, Json]
     _by_pair: Mapping[Pair, tuple[str, ...]]
     _relevant: frozenset[Pair]
 
@@ -176,6 +177,15 @@ class Terminology:
         if present == absent:
             return None
         return present
+
+    def definition_date(self, url: str) -> str:
+        """The `date` of an OperationDefinition (or other definition) in `profiles/`."""
+        canonical = url.split("|", 1)[0]
+        found = self.operation_definitions.get(canonical)
+        date = (found or self.definition(canonical)).get("date")
+        if not isinstance(date, str):
+            raise TerminologyError(f"profiles/ gives no date for {canonical}")
+        return date
 
     def definition(self, url: str) -> Json:
         """The CodeSystem, ValueSet, PlanDefinition or StructureDefinition with this canonical.
@@ -279,6 +289,7 @@ def load_terminology(folder: Path | None = None) -> Terminology:
         value_sets=MappingProxyType(tables["ValueSet"]),
         plan_definitions=MappingProxyType(tables["PlanDefinition"]),
         structure_definitions=MappingProxyType(tables["StructureDefinition"]),
+        operation_definitions=MappingProxyType(tables["OperationDefinition"]),
         _by_pair=MappingProxyType(by_pair),
         _relevant=frozenset(findings | diagnosis),
     )
@@ -477,6 +488,7 @@ def _definitions(folder: Path) -> dict[str, dict[str, Json]]:
         "ValueSet": {},
         "PlanDefinition": {},
         "StructureDefinition": {},
+        "OperationDefinition": {},
     }
     for path in sorted(folder.glob("*.json")):
         resource_type = path.name.split("-", 1)[0]

@@ -304,3 +304,17 @@ def test_every_validation_fault_of_the_request_is_reported(client: TestClient) -
         ["Bundle.entry[1].resource.severity"],
     ]
     assert all(i["severity"] == "error" and "last spring" not in i["diagnostics"] for i in issues)
+
+
+def test_capability_statement_date_and_version_are_read_not_written(client: TestClient) -> None:
+    from importlib.metadata import version
+
+    from service.settings import DEFAULT_PROFILES_DIR
+
+    definition = orjson.loads(
+        (DEFAULT_PROFILES_DIR / "OperationDefinition-oms-assess.json").read_bytes()
+    )
+    statement = client.get("/fhir/metadata").json()
+    assert statement["date"] == definition["date"]
+    assert statement["software"]["version"] == version("oms-cds")
+    assert client.get("/openapi.json").json()["info"]["version"] == version("oms-cds")
