@@ -26,13 +26,9 @@ from service.terminology import CANONICAL_BASE, Terminology
 Json = dict[str, Any]
 
 SOURCE_LABEL: Final = "oms-cds"
+#: Why a clinician may dismiss the card (sent back in feedback as `overrideReason.reason`):
+#: the concepts of this CodeSystem in profiles/.
 OVERRIDE_SYSTEM: Final = f"{CANONICAL_BASE}/CodeSystem/oms-cds-override-reason"
-#: Why a clinician may dismiss the card; sent back in feedback as `overrideReason.reason`.
-OVERRIDE_REASONS: Final = (
-    ("already-managed", "OMS already diagnosed or being managed"),
-    ("record-inaccurate", "Data in the record are inaccurate or out of date"),
-    ("not-relevant-now", "Not relevant for this patient now"),
-)
 _STATUS_WORDS: Final = {
     CriterionStatus.MET: "met",
     CriterionStatus.NOT_MET: "not met",
@@ -117,8 +113,8 @@ def cards_for(
         ],
         "selectionBehavior": "at-most-one",
         "overrideReasons": [
-            {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
-            for code, display in OVERRIDE_REASONS
+            {"system": OVERRIDE_SYSTEM, "code": concept["code"], "display": concept["display"]}
+            for concept in terminology.definition(OVERRIDE_SYSTEM)["concept"]
         ],
     }
     return [card]

@@ -89,3 +89,15 @@ Description: "Work-up steps proposed when an OMS criterion is not met and the di
 * #opsoclonus-examination "Examine for opsoclonus" "Neuro-ophthalmological examination for opsoclonus or ocular flutter (video recording helps)."
 * #myoclonus-ataxia-examination "Examine for myoclonus and ataxia" "Neurological examination for myoclonus and ataxia (gait, trunk, limbs)."
 * #behavior-sleep-assessment "Assess behaviour and sleep" "Neurological and behavioural assessment for irritability, rage and sleep disturbance (parent-reported sleep and behaviour history)."
+
+CodeSystem: OmsCdsOverrideReason
+Id: oms-cds-override-reason
+Title: "OMS card override reasons"
+Description: "Why a clinician may dismiss an oms-cds CDS Hooks card; sent back in feedback as overrideReason.reason."
+* ^status = #active
+* ^caseSensitive = true
+* ^content = #complete
+* ^experimental = false
+* #already-managed "OMS already diagnosed or being managed" "The patient's OMS is already diagnosed or being managed."
+* #record-inaccurate "Data in the record are inaccurate or out of date" "The data the card rests on are inaccurate or out of date."
+* #not-relevant-now "Not relevant for this patient now" "The card is not relevant for this patient at this time."
