@@ -47,6 +47,9 @@ class AssessmentResult:
     care_plan: Json | None
     provenance: Json
     bundle: Json
+    #: Entries in the request and candidate resources kept (for logs; no patient data).
+    entry_count: int = 0
+    kept_count: int = 0
 
 
 def assess_payload(
@@ -141,4 +144,6 @@ def assess_ingested(
         care_plan=care_plan,
         provenance=provenance,
         bundle=bundle,
+        entry_count=ingested.entry_count,
+        kept_count=len(ingested.conditions) + len(ingested.observations),
     )

@@ -185,6 +185,7 @@ async def oms_screening(
     found = await gather(hook_request, keys, client, limits, state.fhir_transport)
     cards = await run_in_threadpool(screen, hook_request, found, terminology)
     log.info("cds hook answered", extra={"hook_instance": hook_request.hook_instance})
+    request.state.log_counts = {"cards": len(cards)}
     return _json({"cards": cards})
 
 

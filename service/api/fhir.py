@@ -48,6 +48,7 @@ async def oms_assess(
     result = await run_in_threadpool(
         partial(assess_payload, max_entries=settings.max_entries), body, terminology
     )
+    request.state.log_counts = {"entries": result.entry_count, "kept": result.kept_count}
     return FhirJsonResponse(result.bundle)
 
 
