@@ -765,3 +765,16 @@ def test_a_byte_order_mark_is_read_like_on_every_route(make_client: MakeClient) 
     response = post(make_client(), body)
     assert response.status_code == 200, response.text
     assert [card["indicator"] for card in response.json()["cards"]] == ["warning"]
+
+
+@pytest.mark.parametrize("escape", ["/../admin", "/%2e%2e/admin", "/%2E%2E/admin"])
+def test_a_fhir_server_path_that_escapes_the_registered_one_is_refused_unread(
+    make_client: MakeClient, escape: str
+) -> None:
+    """The allow-list compares normalised paths: the EHR's token never reaches /admin."""
+    body = hook_request(None, patient_id="p1", fhir_server=FHIR + escape, token="ehr-token")
+    with respx.mock(assert_all_called=False) as router:
+        decoy = router.route(url__regex=r".*/admin.*").mock(return_value=httpx.Response(200))
+        response = post(make_client(), body)
+    assert outcome_of(response)[:2] == (412, "forbidden")
+    assert not decoy.called

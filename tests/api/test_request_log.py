@@ -103,9 +103,7 @@ def test_the_assess_line_carries_the_entry_and_kept_counts(
     caplog.set_level(logging.INFO)
     response = client.post(ASSESS, content=orjson.dumps(secret_bundle()), headers=FHIR_JSON)
     assert response.status_code == 200
-    [line] = [
-        orjson.loads(JsonFormatter().format(r)) for r in caplog.records if r.msg == "request"
-    ]
+    [line] = [orjson.loads(JsonFormatter().format(r)) for r in caplog.records if r.msg == "request"]
     assert (line["entries"], line["kept"]) == (len(secret_bundle()["entry"]), 4)
 
 
