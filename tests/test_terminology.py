@@ -171,7 +171,8 @@ def test_definitions_by_canonical_url(fixture_terminology: Terminology) -> None:
 def test_default_folder_is_profiles_and_env_overrides(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    assert DEFAULT_PROFILES_DIR.parts[-3:] == ("profiles", "fsh-generated", "resources")
+    assert DEFAULT_PROFILES_DIR.parts[-2:] == ("service", "profiles")
+    assert DEFAULT_PROFILES_DIR.resolve().parts[-3:] == ("profiles", "fsh-generated", "resources")
     monkeypatch.setenv("OMS_PROFILES_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(TerminologyError, match="does not exist"):
         load_terminology()
