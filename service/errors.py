@@ -94,7 +94,10 @@ class UpstreamError(OmsError):
     default_code = "exception"
 
 
-class UpstreamTimeout(OmsError):
+class UpstreamTimeout(UpstreamError):
+    """The FHIR server did not answer in time: an upstream error (as httpx's
+    TimeoutException is a TransportError), answered 504."""
+
     status = 504
     default_code = "timeout"
 
