@@ -99,9 +99,7 @@ def fhir_server_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def fhir_base_url(
-    fhir_server_kind: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def fhir_base_url(fhir_server_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if fhir_server_kind == "given":
         given = os.environ["OMS_CONTRACT_FHIR_URL"].rstrip("/")
         _wait_ready(given)
