@@ -51,7 +51,7 @@ profiles-check:
 validate:
 	scripts/validate-fhir profiles/fsh-generated/resources
 
-## The contract suite alone: against the sandbox server it starts, or OMS_CONTRACT_FHIR_URL.
+## The contract suite alone: against sekmet and HAPI (it starts both), or OMS_CONTRACT_FHIR_URL.
 contract: venv
 	$(BIN)/pytest -p no:cacheprovider -m contract tests/contract
 
