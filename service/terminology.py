@@ -13,7 +13,7 @@ refuses the start, since silently under-matching it would miss evidence.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -41,6 +41,8 @@ _USAGE_CONTEXT = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 
 Json = dict[str, Any]
 Pair = tuple[str, str]
+#: Raw (system, code) answers `Terminology.relevant` remembers, at most.
+_MEMO_SIZE: Final = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class Terminology:
     operation_definitions: Mapping[str, Json]
     _by_pair: Mapping[Pair, tuple[str, ...]]
     _relevant: frozenset[Pair]
+    _memo: dict[Pair, bool] = field(default_factory=dict, repr=False)
 
     def normalise(self, system: str, code: str) -> Pair:
         """The pair as stored: preferred system URI, code in its canonical spelling.
@@ -115,8 +118,16 @@ class Terminology:
         return system, code if code_format is None else code_format.canonical(code)
 
     def relevant(self, system: str, code: str) -> bool:
-        """Whether this code can ever matter: a criterion (any age), or the diagnosis."""
-        return self.normalise(system, code) in self._relevant
+        """Whether this code can ever matter: a criterion (any age), or the diagnosis.
+
+        Asked for every coding of every Condition and Observation, mostly the same few
+        hundred LOINC codes: answers are remembered (a bounded memo)."""
+        known = self._memo.get((system, code))
+        if known is None:
+            known = self.normalise(system, code) in self._relevant
+            if len(self._memo) < _MEMO_SIZE:
+                self._memo[system, code] = known
+        return known
 
     def criteria_for(self, system: str, code: str) -> tuple[str, ...]:
         """The criteria (in CodeSystem order) whose main ValueSet holds this code; () if none."""

@@ -57,21 +57,21 @@ ReferenceIndex = Mapping[str, tuple[str, str | None]]
 def reference_index(nodes: Sequence[Node]) -> dict[str, tuple[str, str | None]]:
     index: dict[str, tuple[str, str | None]] = {}
     for node in nodes:
-        resource_type = node.head.type
+        resource_type = node.type
         assert resource_type is not None
         key = patient_key(node) if resource_type == "Patient" else None
         if node.full_url:
             index[node.full_url] = (resource_type, key)
-        if node.head.ident is not None:
-            index[f"{resource_type}/{node.head.ident}"] = (resource_type, key)
+        if node.ident is not None:
+            index[f"{resource_type}/{node.ident}"] = (resource_type, key)
     return index
 
 
 def patient_key(node: Node) -> str | None:
     """`Patient/<id>` whenever an id is known (so answers can be written back), else the
     fullUrl; None for a Patient with neither (it cannot be referenced)."""
-    if node.head.ident is not None:
-        return f"Patient/{node.head.ident}"
+    if node.ident is not None:
+        return f"Patient/{node.ident}"
     if node.full_url:
         match = _LITERAL_REFERENCE.search(node.full_url)
         if match and match[1] == "Patient":
@@ -97,7 +97,7 @@ def one_patient(nodes: Sequence[Node], index: ReferenceIndex) -> OnePatient:
     None when nothing names a patient: the caller checks the references first (their
     faults say more), then refuses the bundle.
     """
-    patients = [n for n in nodes if n.current and n.head.type == "Patient"]
+    patients = [n for n in nodes if n.current and n.type == "Patient"]
     found: OnePatient | None = None
     for node in patients:
         key = patient_key(node)

@@ -38,10 +38,10 @@ def select(
     for node in nodes:
         if not node.current:
             continue
-        if node.head.type == "Patient":
+        if node.type == "Patient":
             with faults:
                 validate(load(node, source), node.path)
-        elif node.head.type in _EVIDENCE_TYPES and is_candidate(node.head, terminology):
+        elif node.type in _EVIDENCE_TYPES and is_candidate(node.head, terminology):
             resource = load(node, source)
             with faults:
                 _validate_candidate(resource, node.path, contained=False)
@@ -150,6 +150,6 @@ def _validate_candidate(resource: Json, path: str, *, contained: bool) -> None:
 
 def _reference(node: Node) -> str:
     """`Type/id`, else the fullUrl, else the FHIRPath (a display-only reference)."""
-    if node.head.ident is not None:
-        return f"{node.head.type}/{node.head.ident}"
+    if node.ident is not None:
+        return f"{node.type}/{node.ident}"
     return node.full_url or node.path

@@ -35,15 +35,15 @@ class Node:
     full_url: str | None
     head: Head
     handle: object
+    #: The head's resourceType and id, read once (every later step asks for them).
+    type: str
+    ident: str | None
     current: bool = True
     _loaded: Json | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[str, str] | None:
-        resource_type, resource_id = self.head.type, self.head.ident
-        return (
-            None if resource_type is None or resource_id is None else (resource_type, resource_id)
-        )
+        return None if self.ident is None else (self.type, self.ident)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,16 +102,18 @@ def _walk(
                 "Bundle.entry.resource must be a resource", code="structure", expression=[path]
             )
         head = source.head(view.resource, path)
-        if head.type is None:
+        resource_type = head.type
+        if resource_type is None:
             raise UnprocessablePayload(
                 "A resource must have a resourceType",
                 code="required",
                 expression=[f"{path}.resourceType"],
             )
-        if head.type == "Bundle":
+        if resource_type == "Bundle":
             _walk(source.entries(view.resource, path), path, source, nodes, deletes)
             continue
-        nodes.append(Node(path, len(nodes), view.full_url, head, view.resource))
+        node = Node(path, len(nodes), view.full_url, head, view.resource, resource_type, head.ident)
+        nodes.append(node)
 
 
 def _record_delete(
