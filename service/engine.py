@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from service.domain.criteria import Assessment, assess
 from service.domain.dates import parse_date
 from service.domain.evidence import Evidence
+from service.fhir_json import Json
 from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest, ingest_document
 from service.mappers.care_plan import build_care_plan, plan_for
 from service.mappers.condition import condition_diagnosis, condition_evidence
@@ -23,8 +23,6 @@ from service.mappers.observation import observation_evidence
 from service.mappers.provenance import build_provenance
 from service.mappers.risk_assessment import build_risk_assessment
 from service.terminology import Terminology
-
-Json = dict[str, Any]
 
 
 def utc_now() -> str:

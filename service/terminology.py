@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
 import orjson
 
 from service.errors import TerminologyError
+from service.fhir_json import Json
 from service.settings import Settings
 
 CANONICAL_BASE = "http://oms-cds.org/fhir"
@@ -39,7 +40,6 @@ WARRANTS_WORK_UP_ALONE: Final = "warrants-work-up-alone"
 NOT_MET_WORDING: Final = "not-met-wording"
 _USAGE_CONTEXT = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 
-Json = dict[str, Any]
 Pair = tuple[str, str]
 #: Raw (system, code) answers `Terminology.relevant` remembers, at most.
 _MEMO_SIZE: Final = 65_536

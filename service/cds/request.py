@@ -16,12 +16,11 @@ from typing import Any, Final
 from service.cds.discovery import HOOK, SERVICE_ID
 from service.cds.errors import BadHookRequest
 from service.errors import OmsError
+from service.fhir_json import FHIR_ID, Json
 from service.json_reader import read_json
 from service.security.clients import parse_http_url
 
-Json = dict[str, Any]
-
-_FHIR_ID: Final = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_FHIR_ID: Final = re.compile(FHIR_ID)
 _MAX_HOOK_INSTANCE: Final = 256
 
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from types import TracebackType
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import certifi
@@ -49,9 +49,9 @@ import httpx
 import orjson
 
 from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
+from service.fhir_json import Json
 from service.settings import Settings
 
-Json = dict[str, Any]
 Params = Mapping[str, str] | Iterable[tuple[str, str]]
 
 

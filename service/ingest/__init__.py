@@ -34,9 +34,10 @@ nested Bundles, versions), `identity` (the one patient, every patient reference)
 
 from __future__ import annotations
 
+from service.fhir_json import Json
 from service.ingest.collector import collector_paused
 from service.ingest.parsed import ingest_dict, ingest_parsed
-from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, Json, KeptResource
+from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, KeptResource
 from service.ingest.skeleton import SkeletonUnsure, decode_skeleton, ingest_skeleton
 from service.ingest.validate import (
     CONDITION_VER_STATUS,

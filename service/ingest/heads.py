@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from service.ingest.result import Json
+from service.fhir_json import Json
 
 
 class Head(msgspec.Struct):

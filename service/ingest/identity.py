@@ -19,19 +19,17 @@ Patient resource; without one, the patient every literal reference names.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl
 
 from service.errors import UnprocessablePayload
+from service.fhir_json import LITERAL_REFERENCE
 from service.ingest.heads import Head
 from service.ingest.walk import Node
 
-_LITERAL_REFERENCE: Final = re.compile(
-    r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$"
-)
+_LITERAL_REFERENCE: Final = LITERAL_REFERENCE
 #: The elements through which a resource names its patient (the patient compartment's
 #: links for nearly every clinical resource).
 PATIENT_ELEMENTS: Final = ("subject", "patient")

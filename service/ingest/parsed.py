@@ -8,8 +8,9 @@ from typing import Final, NoReturn
 import msgspec
 
 from service.errors import UnprocessablePayload
+from service.fhir_json import Json
 from service.ingest.heads import EntryView, Head, Source
-from service.ingest.result import IngestResult, Json
+from service.ingest.result import IngestResult
 from service.ingest.select import select
 from service.ingest.walk import walk
 from service.json_reader import read_json

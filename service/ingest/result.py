@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-Json = dict[str, Any]
+from service.fhir_json import Json
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from service.errors import UnprocessablePayload
+from service.fhir_json import Json
 from service.ingest.heads import Head, Source
 from service.ingest.identity import (
     check_reference,
@@ -20,7 +21,7 @@ from service.ingest.identity import (
     reference_index,
     require_patient,
 )
-from service.ingest.result import IngestResult, Json, KeptResource
+from service.ingest.result import IngestResult, KeptResource
 from service.ingest.validate import check_bindings, validate
 from service.ingest.walk import Node, load
 from service.terminology import Terminology

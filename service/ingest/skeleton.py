@@ -22,13 +22,14 @@ from typing import Any, Final
 import msgspec
 import orjson
 
+from service.fhir_json import Json
 from service.ingest.heads import EntryView, Head, Source
 from service.ingest.parsed import (
     refuse_non_bundle_part,
     refuse_unless_parameters,
     the_bundle_part,
 )
-from service.ingest.result import IngestResult, Json
+from service.ingest.result import IngestResult
 from service.ingest.select import select
 from service.ingest.walk import walk
 from service.terminology import Terminology

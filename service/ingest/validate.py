@@ -12,7 +12,7 @@ from fhir.resources.R4B.patient import Patient
 from pydantic import BaseModel, ValidationError
 
 from service.errors import Issue, UnprocessablePayload
-from service.ingest.result import Json
+from service.fhir_json import Json
 
 #: Required binding http://hl7.org/fhir/ValueSet/observation-status (R4).
 OBSERVATION_STATUSES: Final = frozenset(

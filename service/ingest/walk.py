@@ -17,12 +17,10 @@ from datetime import datetime
 from typing import Final
 
 from service.errors import PayloadTooLarge, UnprocessablePayload
+from service.fhir_json import LITERAL_REFERENCE, Json
 from service.ingest.heads import EntryView, Head, Source
-from service.ingest.result import Json
 
-_TYPE_ID: Final = re.compile(
-    r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/([A-Za-z0-9\-.]{1,64}))?$"
-)
+_TYPE_ID: Final = LITERAL_REFERENCE
 _ETAG: Final = re.compile(r'^(?:W/)?"([^"]+)"$')
 
 

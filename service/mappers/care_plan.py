@@ -25,10 +25,9 @@ from fhirpathpy.models import models as fhirpath_models
 
 from service.domain.criteria import RiskLevel
 from service.errors import TerminologyError
+from service.fhir_json import Json
 from service.mappers.risk_assessment import CRITERION_RESULT
 from service.terminology import CANONICAL_BASE, Terminology
-
-Json = dict[str, Any]
 
 PROFILE = f"{CANONICAL_BASE}/StructureDefinition/oms-care-plan"
 CHECKLIST = f"{CANONICAL_BASE}/PlanDefinition/oms-therapy-checklist"

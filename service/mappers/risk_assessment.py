@@ -10,14 +10,12 @@ from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
 from html import escape
-from typing import Any
 
 from service.domain.criteria import Assessment, CriterionResult, CriterionStatus, RiskLevel
 from service.domain.dates import age_in_months, describe_age, parse_date
+from service.fhir_json import Json
 from service.mappers.references import reference_to
 from service.terminology import CANONICAL_BASE, Terminology
-
-Json = dict[str, Any]
 
 PROFILE = f"{CANONICAL_BASE}/StructureDefinition/oms-risk-assessment"
 CRITERION_RESULT = f"{CANONICAL_BASE}/StructureDefinition/oms-criterion-result"

@@ -19,15 +19,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import jwt
 import orjson
 
 from service.errors import OmsError
-
-Json = dict[str, Any]
+from service.fhir_json import Json
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
