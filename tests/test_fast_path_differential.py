@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from service.engine import assess_payload
 from service.errors import OmsError
-from service.ingest import select as fast_select
+from service.ingest import candidates as fast_select
 from service.ingest import validate as fast_validate
 from service.ingest.heads import Head
 from service.terminology import Terminology

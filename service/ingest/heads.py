@@ -65,3 +65,13 @@ class Source:
     entries: Callable[[object, str], list[EntryView]]
     head: Callable[[object, str], Head]
     load: Callable[[object], Json]
+
+
+class LiteralReference(str):
+    """A Reference that held only `reference` (and a display): kept as its text, which
+    costs a third of the dict, for every resource of a large bundle."""
+
+    __slots__ = ()
+
+    def as_reference(self) -> Json:
+        return {"reference": str(self)}

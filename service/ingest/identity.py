@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 
 from service.errors import UnprocessablePayload
 from service.fhir_json import LITERAL_REFERENCE
-from service.ingest.heads import Head
+from service.ingest.heads import Head, LiteralReference
 from service.ingest.walk import Node
 
 _LITERAL_REFERENCE: Final = LITERAL_REFERENCE
@@ -145,6 +145,8 @@ def _key_from_references(nodes: Sequence[Node], index: ReferenceIndex) -> str | 
 
 def _literal_key(reference: object, index: ReferenceIndex) -> str | None:
     """The patient key a Reference names literally (not by identifier), if any."""
+    if isinstance(reference, LiteralReference):
+        reference = reference.as_reference()
     if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
         return None
     text: str = reference["reference"].strip()
@@ -182,6 +184,8 @@ def check_reference(
     must_be_patient: bool = False,
 ) -> None:
     """422 unless the Reference names the one patient (or, when allowed, no patient)."""
+    if isinstance(reference, LiteralReference):
+        reference = reference.as_reference()
     if not isinstance(reference, dict):
         raise UnprocessablePayload(
             "A patient reference must be a Reference", code="structure", expression=[element]

@@ -25,7 +25,7 @@ def ingest_parsed(body: bytes, terminology: Terminology, max_entries: int) -> In
 def ingest_dict(document: object, terminology: Terminology, max_entries: int) -> IngestResult:
     """A Bundle or Parameters already parsed (as JSON objects): the same rules, no bytes."""
     bundle, root = _unwrap(document)
-    nodes, count = walk(bundle, root, DICT_SOURCE, max_entries)
+    nodes, count = walk(bundle, root, DICT_SOURCE, max_entries, terminology)
     return select(nodes, root, count, DICT_SOURCE, terminology)
 
 

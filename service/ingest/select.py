@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from service.errors import UnprocessablePayload
 from service.fhir_json import Json
-from service.ingest.heads import Head, Source
+from service.ingest.heads import Source
 from service.ingest.identity import (
     check_reference,
     check_references,
@@ -25,8 +25,6 @@ from service.ingest.result import IngestResult, KeptResource
 from service.ingest.validate import check_bindings, validate
 from service.ingest.walk import Node, load
 from service.terminology import Terminology
-
-_EVIDENCE_TYPES = ("Condition", "Observation")
 
 
 def select(
@@ -42,18 +40,17 @@ def select(
         if node.type == "Patient":
             with faults:
                 validate(load(node, source), node.path)
-        elif node.type in _EVIDENCE_TYPES and is_candidate(node.head, terminology):
+        elif node.candidate:
             resource = load(node, source)
             with faults:
                 _validate_candidate(resource, node.path, contained=False)
                 candidates.append((node, resource, node.path))
-        for k, inner in enumerate(node.head.contained or []):
-            if inner.type in _EVIDENCE_TYPES and is_candidate(inner, terminology):
-                resource = load(node, source)["contained"][k]
-                path = f"{node.path}.contained[{k}]"
-                with faults:
-                    _validate_candidate(resource, path, contained=True)
-                    candidates.append((node, resource, path))
+        for k in node.contained_candidates:
+            resource = load(node, source)["contained"][k]
+            path = f"{node.path}.contained[{k}]"
+            with faults:
+                _validate_candidate(resource, path, contained=True)
+                candidates.append((node, resource, path))
     faults.raise_any()
 
     index = reference_index(nodes)
@@ -104,44 +101,6 @@ class _Faults:
     def raise_any(self) -> None:
         if self.first is not None:
             raise self.first
-
-
-def is_candidate(head: Head, terminology: Terminology) -> bool:
-    """Whether a Condition or Observation can be evidence or record the diagnosis."""
-    if _relevant(head.code, terminology):
-        return True
-    if head.type != "Observation":
-        return False
-    if _relevant(head.valueCodeableConcept, terminology):
-        return True
-    components = head.component if isinstance(head.component, list) else []
-    return any(
-        isinstance(c, dict)
-        and (
-            _relevant(c.get("code"), terminology)
-            or _relevant(c.get("valueCodeableConcept"), terminology)
-        )
-        for c in components
-    )
-
-
-def _relevant(concept: object, terminology: Terminology) -> bool:
-    """Stops at the first relevant coding: it runs for every Condition and Observation."""
-    if not isinstance(concept, dict):
-        return False
-    codings = concept.get("coding")
-    if not isinstance(codings, list):
-        return False
-    for coding in codings:
-        if isinstance(coding, dict):
-            system, code = coding.get("system"), coding.get("code")
-            if (
-                isinstance(system, str)
-                and isinstance(code, str)
-                and terminology.relevant(system, code)
-            ):
-                return True
-    return False
 
 
 def _validate_candidate(resource: Json, path: str, *, contained: bool) -> None:

@@ -44,8 +44,8 @@ class _Entry(msgspec.Struct):
 
     fullUrl: Any = None
     search: msgspec.Raw = msgspec.Raw()
-    request: Any = None
-    response: Any = None
+    request: msgspec.Raw = msgspec.Raw()
+    response: msgspec.Raw = msgspec.Raw()
     resource: msgspec.Raw = msgspec.Raw()
 
 
@@ -163,7 +163,7 @@ def ingest_skeleton(
     Raises SkeletonUnsure where a resource cannot be typed (the caller falls back).
     """
     bundle, root = _unwrap_skeleton(document)
-    nodes, count = walk(bundle, root, SKELETON_SOURCE, max_entries)
+    nodes, count = walk(bundle, root, SKELETON_SOURCE, max_entries, terminology)
     return select(nodes, root, count, SKELETON_SOURCE, terminology)
 
 
@@ -179,18 +179,24 @@ def _entries(bundle: object, root: str) -> list[EntryView]:
         search = entry.search
         mode = _SEARCH.decode(search).mode if _first_byte(search) == b"{" else None
         first = _first_byte(entry.resource)
+        absent = first in (b"", b"n")
         full_url = entry.fullUrl
         views.append(
             EntryView(
                 full_url.strip() if isinstance(full_url, str) else None,
                 mode,
-                entry.request,
-                entry.response,
-                "absent" if first in (b"", b"n") else "object" if first == b"{" else "other",
+                # Read only where a DELETE can be: entries without a resource.
+                _json(entry.request) if absent else None,
+                _json(entry.response) if absent else None,
+                "absent" if absent else "object" if first == b"{" else "other",
                 entry.resource,
             )
         )
     return views
+
+
+def _json(raw: msgspec.Raw) -> object:
+    return orjson.loads(memoryview(raw)) if _first_byte(raw) == b"{" else None
 
 
 def _head(raw: object, path: str) -> Head:

@@ -18,7 +18,10 @@ from typing import Final
 
 from service.errors import PayloadTooLarge, UnprocessablePayload
 from service.fhir_json import LITERAL_REFERENCE, Json
-from service.ingest.heads import EntryView, Head, Source
+from service.ingest import candidates
+from service.ingest.candidates import EVIDENCE_TYPES
+from service.ingest.heads import EntryView, Head, LiteralReference, Source
+from service.terminology import Terminology
 
 _TYPE_ID: Final = LITERAL_REFERENCE
 _ETAG: Final = re.compile(r'^(?:W/)?"([^"]+)"$')
@@ -36,6 +39,10 @@ class Node:
     #: The head's resourceType and id, read once (every later step asks for them).
     type: str
     ident: str | None
+    #: Whether it is a Condition/Observation that can be evidence, and which of its
+    #: contained resources can (their indexes in `contained`).
+    candidate: bool = False
+    contained_candidates: tuple[int, ...] = ()
     current: bool = True
     _loaded: Json | None = field(default=None, repr=False)
 
@@ -54,7 +61,9 @@ class _Version:
     deleted: bool = False
 
 
-def walk(bundle: object, root: str, source: Source, max_entries: int) -> tuple[list[Node], int]:
+def walk(
+    bundle: object, root: str, source: Source, max_entries: int, terminology: Terminology
+) -> tuple[list[Node], int]:
     """All resources (nested Bundles flattened) with `current` set, and the top-level
     entry count. 413 past `max_entries` top-level entries; 422s name the entry or
     resource at fault."""
@@ -62,7 +71,7 @@ def walk(bundle: object, root: str, source: Source, max_entries: int) -> tuple[l
     deletes: dict[tuple[str, str], list[_Version]] = {}
     entries = source.entries(bundle, root)
     check_entry_count(len(entries), max_entries, root)
-    _walk(entries, root, source, nodes, deletes)
+    _walk(entries, root, source, nodes, deletes, terminology)
     _mark_current(nodes, deletes)
     return nodes, len(entries)
 
@@ -87,6 +96,7 @@ def _walk(
     source: Source,
     nodes: list[Node],
     deletes: dict[tuple[str, str], list[_Version]],
+    terminology: Terminology,
 ) -> None:
     for i, view in enumerate(entries):
         path = f"{root}.entry[{i}].resource"
@@ -108,10 +118,42 @@ def _walk(
                 expression=[f"{path}.resourceType"],
             )
         if resource_type == "Bundle":
-            _walk(source.entries(view.resource, path), path, source, nodes, deletes)
+            _walk(source.entries(view.resource, path), path, source, nodes, deletes, terminology)
             continue
         node = Node(path, len(nodes), view.full_url, head, view.resource, resource_type, head.ident)
+        node.candidate = resource_type in EVIDENCE_TYPES and candidates.is_candidate(
+            head, terminology
+        )
+        if head.contained:
+            node.contained_candidates = tuple(
+                k
+                for k, inner in enumerate(head.contained)
+                if inner.type in EVIDENCE_TYPES and candidates.is_candidate(inner, terminology)
+            )
+        _trim(head)
         nodes.append(node)
+
+
+def _trim(head: Head) -> None:
+    """Drop what only candidate selection reads, so that the heads of a large bundle cost
+    little memory while the walk goes on (the codes of every Observation add up)."""
+    head.code = head.valueCodeableConcept = head.component = None
+    if head.type != "Patient":
+        head.identifier = head.birthDate = None
+    for name in ("subject", "patient"):
+        value = getattr(head, name)
+        if (
+            isinstance(value, dict)
+            and isinstance(value.get("reference"), str)
+            and value.keys() <= {"reference", "display"}
+        ):
+            setattr(head, name, LiteralReference(value["reference"]))
+    meta = head.meta
+    if isinstance(meta, dict):
+        kept = {k: meta[k] for k in ("versionId", "lastUpdated") if k in meta}
+        head.meta = kept or None
+    for inner in head.contained or []:
+        inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
 
 
 def _record_delete(
