@@ -164,10 +164,20 @@ def _literal_key(reference: object, index: ReferenceIndex) -> str | None:
 
 
 def check_references(nodes: Iterable[Node], patient: OnePatient, index: ReferenceIndex) -> None:
-    """Every `subject`/`patient` of every resource, and of its contained resources."""
+    """Every `subject`/`patient` of every resource, and of its contained resources.
+
+    A literal reference already found to name the patient is not checked again (a
+    Synthea record repeats one subject on every resource)."""
+    accepted: set[str] = set()
     for node in nodes:
-        contained = _contained_by_id(node.head)
+        contained = _contained_by_id(node.head) if node.head.contained else {}
         for element, reference in _patient_references(node.head, node.path):
+            if isinstance(reference, LiteralReference) and not reference.startswith("#"):
+                if reference in accepted:
+                    continue
+                check_reference(reference, element, patient, index, contained)
+                accepted.add(reference)
+                continue
             check_reference(reference, element, patient, index, contained)
         for k, inner in enumerate(node.head.contained or []):
             for element, reference in _patient_references(inner, f"{node.path}.contained[{k}]"):

@@ -138,22 +138,27 @@ def _trim(head: Head) -> None:
     """Drop what only candidate selection reads, so that the heads of a large bundle cost
     little memory while the walk goes on (the codes of every Observation add up)."""
     head.code = head.valueCodeableConcept = head.component = None
-    if head.type != "Patient":
+    if head.resourceType != "Patient":
         head.identifier = head.birthDate = None
-    for name in ("subject", "patient"):
-        value = getattr(head, name)
-        if (
-            isinstance(value, dict)
-            and isinstance(value.get("reference"), str)
-            and value.keys() <= {"reference", "display"}
-        ):
-            setattr(head, name, LiteralReference(value["reference"]))
+    head.subject = _compact(head.subject)
+    head.patient = _compact(head.patient)
     meta = head.meta
-    if isinstance(meta, dict):
+    if type(meta) is dict:
         kept = {k: meta[k] for k in ("versionId", "lastUpdated") if k in meta}
         head.meta = kept or None
     for inner in head.contained or []:
         inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
+
+
+def _compact(reference: object) -> object:
+    """A Reference holding only `reference` (and a display) as its text."""
+    if type(reference) is dict:
+        text = reference.get("reference")
+        if type(text) is str and (
+            len(reference) == 1 or (len(reference) == 2 and "display" in reference)
+        ):
+            return LiteralReference(text)
+    return reference
 
 
 def _record_delete(
