@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
-from service.api import cds_hooks, errors, fhir, fhir_server, health
+from service.api import cds_hooks, errors, fhir, fhir_server, health, metrics
 from service.api.request_log import RequestLogMiddleware
 from service.settings import Settings
+from service.storage import Storage, StorageUnavailable, open_storage
 from service.terminology import Terminology, load_terminology
+
+log = logging.getLogger("oms_cds.app")
 
 
 def create_app(settings: Settings | None = None, terminology: Terminology | None = None) -> FastAPI:
@@ -19,16 +26,41 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
         title="oms-cds",
         summary="FHIR R4 decision support for opsoclonus myoclonus syndrome",
         version="0.1.0",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.terminology = terminology
+    app.state.storage = open_storage(
+        settings.storage_url(),
+        pool_size=settings.database_pool_size,
+        timeout=settings.database_timeout,
+    )
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(fhir.router)
     app.include_router(fhir_server.router)
     cds_hooks.install(app)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(metrics.MetricsMiddleware)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the database (migrations included) at start, close it at stop.
+
+    `oms-cds serve` has already checked the database and exits when it cannot reach it;
+    if it goes away after that, the service runs not ready (`/readyz` 503, hook calls
+    503) and recovers by itself when it answers again.
+    """
+    storage: Storage = app.state.storage
+    try:
+        await storage.open()
+    except StorageUnavailable:
+        log.error("database unavailable at start: not ready until it answers")  # noqa: TRY400
+    yield
+    await storage.close()
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -10,7 +10,6 @@ Without a clients file every authenticated route answers 401, unless
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,16 +24,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
 from service.api.responses import FHIR_JSON, OPERATION_OUTCOME_SCHEMA, openapi_json_body
+from service.cds.cards import cards_for
 from service.cds.discovery import SERVICE_ID, discovery_document, prefetch_keys
 from service.cds.errors import FeedbackNotStored
 from service.cds.feedback import parse_feedback
-from service.cds.prefetch import FetchLimits, gather
-from service.cds.request import parse_hook_request
-from service.cds.screen import screen
-from service.feedback_store import FeedbackStore
+from service.cds.prefetch import FetchLimits, Found, gather
+from service.cds.request import HookRequest, parse_hook_request
+from service.cds.screen import assess_hook
+from service.metrics import ASSESSMENTS, STORAGE_ERRORS
 from service.security.clients import TrustedClient, dev_client, load_clients
 from service.security.jwt import JwtPolicy, JwtVerifier, Unauthorized
 from service.settings import Settings
+from service.storage import Storage, StorageUnavailable, feedback_rows
+from service.terminology import Terminology
 
 log = logging.getLogger("oms_cds.cds")
 
@@ -46,30 +48,32 @@ router = APIRouter(prefix=PREFIX)
 
 @dataclass(frozen=True, slots=True)
 class CdsState:
-    """Per-app CDS configuration: the verifier (or the dev stand-in) and the store."""
+    """Per-app CDS configuration: the verifier (or the dev stand-in) and the storage."""
 
     verifier: JwtVerifier | None
     insecure_client: TrustedClient | None
-    feedback: FeedbackStore
+    storage: Storage
     fhir_transport: httpx.AsyncBaseTransport | None = None
 
 
 def install(app: FastAPI, *, fhir_transport: httpx.AsyncBaseTransport | None = None) -> None:
     """Add the CDS routes, their 401 handler and their CORS to `app` (after app.state.settings)."""
     settings: Settings = app.state.settings
-    app.state.cds = build_state(settings, fhir_transport)
+    app.state.cds = build_state(settings, app.state.storage, fhir_transport)
     app.add_exception_handler(Unauthorized, _unauthorized)
     app.include_router(router)
     if settings.cds_cors_origins:
         app.add_middleware(CdsCors, origins=list(settings.cds_cors_origins))
 
 
-def build_state(settings: Settings, fhir_transport: httpx.AsyncBaseTransport | None) -> CdsState:
+def build_state(
+    settings: Settings, storage: Storage, fhir_transport: httpx.AsyncBaseTransport | None
+) -> CdsState:
     verifier = None
     insecure = None
     if settings.cds_clients_file is not None:
         policy = JwtPolicy(settings.cds_jwt_leeway_seconds, settings.cds_jwt_max_lifetime_seconds)
-        verifier = JwtVerifier(load_clients(settings.cds_clients_file), policy)
+        verifier = JwtVerifier(load_clients(settings.cds_clients_file), policy, replay=storage)
         if settings.cds_insecure_dev:
             log.warning("OMS_CDS_INSECURE_DEV is ignored: OMS_CDS_CLIENTS_FILE is set")
     elif settings.cds_insecure_dev:
@@ -81,7 +85,7 @@ def build_state(settings: Settings, fhir_transport: httpx.AsyncBaseTransport | N
         )
     else:
         log.warning("CDS Hooks: no OMS_CDS_CLIENTS_FILE, so every CDS service call gets 401")
-    return CdsState(verifier, insecure, FeedbackStore(settings.cds_feedback_db), fhir_transport)
+    return CdsState(verifier, insecure, storage, fhir_transport)
 
 
 async def authenticate(request: Request) -> TrustedClient:
@@ -91,9 +95,14 @@ async def authenticate(request: Request) -> TrustedClient:
             return state.insecure_client
         raise Unauthorized
     settings: Settings = request.app.state.settings
-    return await state.verifier.verify(
-        request.headers.get("authorization"), expected_audiences(request, settings)
-    )
+    try:
+        return await state.verifier.verify(
+            request.headers.get("authorization"), expected_audiences(request, settings)
+        )
+    except StorageUnavailable:
+        STORAGE_ERRORS.labels("replay check").inc()
+        log.error("replay check failed: call refused")  # noqa: TRY400 (no traceback in logs)
+        raise
 
 
 CdsClientDep = Annotated[TrustedClient, Depends(authenticate)]
@@ -183,7 +192,8 @@ async def oms_screening(
     )
     keys = prefetch_keys(terminology)
     found = await gather(hook_request, keys, client, limits, state.fhir_transport)
-    cards = await run_in_threadpool(screen, hook_request, found, terminology)
+    risk, cards = await run_in_threadpool(_screen, hook_request, found, terminology)
+    ASSESSMENTS.labels("cds-hook", risk).inc()
     log.info("cds hook answered", extra={"hook_instance": hook_request.hook_instance})
     return _json({"cards": cards})
 
@@ -202,12 +212,20 @@ async def oms_screening_feedback(
     items = parse_feedback(body)
     state: CdsState = request.app.state.cds
     try:
-        await run_in_threadpool(state.feedback.add, client.iss, SERVICE_ID, items)
-    except sqlite3.Error as exc:
-        # The type only, no traceback: the error text is not ours to vouch for.
-        log.error("feedback not stored", extra={"error_type": type(exc).__name__})  # noqa: TRY400
+        await state.storage.add_feedback(feedback_rows(client.iss, SERVICE_ID, items))
+    except StorageUnavailable:
+        STORAGE_ERRORS.labels("feedback").inc()
+        log.error("feedback not stored")  # noqa: TRY400 (no traceback in logs)
         raise FeedbackNotStored("The feedback could not be stored; send it again later") from None
     return Response(status_code=200)
+
+
+def _screen(
+    hook_request: HookRequest, found: list[Found], terminology: Terminology
+) -> tuple[str, list[dict[str, Any]]]:
+    """The risk level (for the metrics) and the cards, in one worker-thread hop."""
+    result = assess_hook(hook_request, found, terminology)
+    return str(result.assessment.risk), cards_for(result, terminology)
 
 
 def _json(content: Any) -> Response:

@@ -18,6 +18,7 @@ from service.api.responses import (
 )
 from service.engine import assess_payload
 from service.mappers.provenance import service_version
+from service.metrics import ASSESSMENTS
 from service.terminology import CANONICAL_BASE
 
 router = APIRouter(prefix="/fhir")
@@ -48,6 +49,7 @@ async def oms_assess(
     result = await run_in_threadpool(
         partial(assess_payload, max_entries=settings.max_entries), body, terminology
     )
+    ASSESSMENTS.labels("fhir-bundle", str(result.assessment.risk)).inc()
     return FhirJsonResponse(result.bundle)
 
 

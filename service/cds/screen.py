@@ -17,7 +17,7 @@ import orjson
 from service.cds.cards import cards_for
 from service.cds.prefetch import Found
 from service.cds.request import HookRequest
-from service.engine import assess_payload
+from service.engine import AssessmentResult, assess_payload
 from service.errors import OmsError, UnprocessablePayload
 from service.terminology import Terminology
 
@@ -42,6 +42,13 @@ def assemble(found: Sequence[Found]) -> Json:
 
 def screen(request: HookRequest, found: Sequence[Found], terminology: Terminology) -> list[Json]:
     """The cards for the gathered data (CPU-bound: call it from a worker thread)."""
+    return cards_for(assess_hook(request, found, terminology), terminology)
+
+
+def assess_hook(
+    request: HookRequest, found: Sequence[Found], terminology: Terminology
+) -> AssessmentResult:
+    """The assessment of the gathered data, checked to concern `context.patientId`."""
     body = orjson.dumps(assemble(found))
     try:
         result = assess_payload(body, terminology)
@@ -54,7 +61,7 @@ def screen(request: HookRequest, found: Sequence[Found], terminology: Terminolog
             code="invalid",
             expression=["context.patientId"],
         )
-    return cards_for(result, terminology)
+    return result
 
 
 def _source_path(path: str, found: Sequence[Found]) -> str:
