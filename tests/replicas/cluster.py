@@ -1,0 +1,166 @@
+"""Real `oms-cds serve` processes and a real nginx in front of them, for the replica tests.
+
+Everything binds to 127.0.0.1 on free ports, logs to files under a temporary folder,
+and is stopped by its own process id.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.pg import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PUBLIC = "https://cds.example.org"
+SERVICE = "/cds-services/oms-screening"
+AUD = PUBLIC + SERVICE
+FEEDBACK_AUD = AUD + "/feedback"
+
+
+class Replica:
+    """One `oms-cds serve` process (restartable on the same port)."""
+
+    def __init__(self, name: str, env: dict[str, str], folder: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env, "OMS_PORT": str(self.port)}
+        self.log_path = folder / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Replica:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        wait_ready(self.url, self.process, self.log_path)
+        return self
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self.process = None
+
+
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], log: Path, path: str = "/readyz"
+) -> None:
+    deadline = time.monotonic() + 60
+    with httpx.Client(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{url} exited: {log.read_text()[-2000:]}")
+            try:
+                if client.get(url + path).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready in 60 s: {log.read_text()[-2000:]}")
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/error.log notice;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+    log_format upstreaminfo '$status $upstream_addr $upstream_status $request_time';
+    access_log {root}/access.log upstreaminfo;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    client_max_body_size 32m;
+
+{upstream}
+
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://oms_cds;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Request-Id $request_id;
+            proxy_connect_timeout 1s;
+            proxy_read_timeout 30s;
+            # A request that reached no replica (connection refused or reset before it
+            # was sent) goes to the next one, whatever its method. A POST that a replica
+            # received is not sent again: that replica may have recorded the token's jti,
+            # so another replica would rightly refuse it as a replay.
+            proxy_next_upstream error timeout http_502;
+            proxy_next_upstream_tries 2;
+            proxy_next_upstream_timeout 5s;
+        }}
+    }}
+}}
+"""
+
+UPSTREAM = """    upstream oms_cds {{
+{servers}
+    }}"""
+
+
+class Nginx:
+    """nginx from the Debian package, load-balancing over the replicas' ports."""
+
+    def __init__(self, replica_ports: list[int]) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="oms-nginx-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        servers = "\n".join(
+            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;"
+            for port in replica_ports
+        )
+        user = "user root;" if os.geteuid() == 0 else ""
+        self.conf = self.root / "nginx.conf"
+        self.conf.write_text(
+            NGINX_CONF.format(
+                root=self.root,
+                user=user,
+                port=self.port,
+                upstream=UPSTREAM.format(servers=servers),
+            )
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Nginx:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        with (self.root / "stderr.log").open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [binary, "-p", str(self.root), "-c", str(self.conf)],
+                stdout=subprocess.DEVNULL, stderr=stderr,
+            )  # fmt: skip
+        wait_ready(self.url, self.process, self.root / "stderr.log", path="/healthz")
+        return self
+
+    def error_log(self) -> str:
+        path = self.root / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        shutil.rmtree(self.root, ignore_errors=True)
