@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.cluster import AUD, FEEDBACK_AUD, PUBLIC, SERVICE, Nginx, Replica
 from tests.cds.builders import hook_request, risk_example
 from tests.pg import PostgresServer
-from tests.replicas.cluster import AUD, FEEDBACK_AUD, PUBLIC, SERVICE, Nginx, Replica
 from tests.security.keys import FHIR, ISS, clients_file, es384, jwks
 from tests.storage.helpers import stored_feedback
 
