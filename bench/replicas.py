@@ -6,7 +6,7 @@ measured in the same run.
   ES384 token, so every call does a real replay-cache insert) from a separate
   closed-loop load process, 8 connections: one `oms-cds serve` on PostgreSQL, direct
   (the baseline); the same one behind nginx (nginx's own cost); two replicas on the
-  same PostgreSQL behind nginx.
+  same PostgreSQL behind nginx. Full size: 3 rounds, the cases alternated, medians.
 - Replay check: `first_use` of the storage, one call at a time in-process, on the
   embedded SQLite file (the baseline) and on PostgreSQL over loopback, both durable
   (SQLite WAL `synchronous=FULL`; PostgreSQL `fsync=on`, `synchronous_commit=on`).
@@ -106,9 +106,10 @@ def hook_body() -> bytes:
 
 
 def replicas(small: bool) -> Figures:
-    requests = 300 if small else 2000
-    seconds = 4.0 if small else 20.0
+    requests = 300 if small else 1500
+    seconds = 4.0 if small else 15.0
     checks = 200 if small else 2000
+    rounds = 1 if small else 3
     say(f"[6] replicas: hook calls with fresh tokens, {CONCURRENCY} connections, load process")
     out: Figures = {}
     with running_postgres(durable=True) as postgres, tempfile.TemporaryDirectory() as name:
@@ -153,17 +154,15 @@ def replicas(small: bool) -> Figures:
                 f"({latency['postgresql']['p50'] / latency['sqlite']['p50']:.2f}x)"
             )
 
-            cases: Figures = {}
-            cases["1 process"] = _load(a.port, signer, body, folder, requests, seconds)
-            with _nginx([a.port]) as proxy:
-                cases["1 process + nginx"] = _load(
-                    proxy.port, signer, body, folder, requests, seconds
-                )
             b.start()
-            with _nginx([a.port, b.port]) as proxy:
-                cases["2 replicas + nginx"] = _load(
-                    proxy.port, signer, body, folder, requests, seconds
-                )
+            with _nginx([a.port]) as one, _nginx([a.port, b.port]) as two:
+                ports = {"1 process": a.port, "1 process + nginx": one.port}
+                ports["2 replicas + nginx"] = two.port
+                runs: dict[str, list[Figures]] = {name: [] for name in ports}
+                for _ in range(rounds):  # alternated, so drifting load hits every case
+                    for case_name, port in ports.items():
+                        runs[case_name].append(_load(port, signer, body, folder, requests, seconds))
+            cases = {name: _median(found) for name, found in runs.items()}
             rss = {
                 "a": rss_bytes(_pid(a)) / 1024 / 1024,
                 "b": rss_bytes(_pid(b)) / 1024 / 1024,
@@ -245,6 +244,11 @@ class _nginx:
 
     def __exit__(self, *exc: object) -> None:
         self.proxy.stop()
+
+
+def _median(found: list[Figures]) -> Figures:
+    """Per figure, the median over the rounds."""
+    return {key: statistics.median(run[key] for run in found) for key in found[0]}
 
 
 def _pid(replica: Replica) -> int:
