@@ -149,5 +149,8 @@ def redacted(url: str) -> str:
         return url
     parts = urlsplit(url)
     host = parts.hostname or "(socket)"
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ":(invalid port)"
     return f"{parts.scheme}://{host}{port}{parts.path}"

@@ -10,6 +10,8 @@ that fails, is a StorageUnavailable (503): nothing unchecked is accepted.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -28,6 +30,8 @@ from service.storage.base import (
 from service.storage.migrations import ADVISORY_LOCK, TABLE_POSTGRES, SchemaTooNew, pending
 
 T = TypeVar("T")
+
+log = logging.getLogger("oms_cds.storage")
 
 #: Seconds between two prunings of expired replay records (per replica).
 PRUNE_EVERY = 60.0
@@ -59,12 +63,16 @@ class PostgresStorage(Storage):
         self._timeout = timeout
         self._clock = clock
         self._pool: AsyncConnectionPool | None = None
+        self._opening = asyncio.Lock()
         self._pruned_at = 0.0
 
     async def open(self) -> None:
         """Migrate on a connection of its own, then open the pool (idempotent)."""
-        if self._pool is not None:
-            return
+        async with self._opening:
+            if self._pool is None:
+                await self._open()
+
+    async def _open(self) -> None:
         try:
             await self._migrate()
             pool = AsyncConnectionPool(
@@ -99,8 +107,12 @@ class PostgresStorage(Storage):
             cursor = await connection.execute(_FIRST_USE, (key, until, now))
             first = cursor.rowcount == 1
             if now - self._pruned_at >= PRUNE_EVERY:
+                # After the insert committed: a failed pruning must not fail the call.
                 self._pruned_at = now
-                await connection.execute("DELETE FROM jwt_replay WHERE expires_at < %s", (now,))
+                try:
+                    await connection.execute("DELETE FROM jwt_replay WHERE expires_at < %s", (now,))
+                except psycopg.Error as exc:
+                    log.warning("replay pruning failed", extra={"error_type": type(exc).__name__})
             return first
 
         return await self._query(work)
