@@ -263,6 +263,10 @@ class Nginx:
         wait_ready(self.url, self.process, self.root / "stderr.log", path="/healthz")
         return self
 
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def error_log(self) -> str:
         path = self.root / "error.log"
         return path.read_text(errors="replace") if path.exists() else ""
