@@ -31,7 +31,7 @@ from service.cds.feedback import parse_feedback
 from service.cds.prefetch import FetchLimits, Found, gather
 from service.cds.request import HookRequest, parse_hook_request
 from service.cds.screen import assess_hook
-from service.metrics import ASSESSMENTS, STORAGE_ERRORS
+from service.metrics import ASSESSMENTS, JWT_REJECTIONS, STORAGE_ERRORS
 from service.security.clients import TrustedClient, dev_client, load_clients
 from service.security.jwt import JwtPolicy, JwtVerifier, Unauthorized
 from service.settings import Settings
@@ -93,6 +93,7 @@ async def authenticate(request: Request) -> TrustedClient:
     if state.verifier is None:
         if state.insecure_client is not None:
             return state.insecure_client
+        JWT_REJECTIONS.labels("no trusted clients").inc()
         raise Unauthorized
     settings: Settings = request.app.state.settings
     try:
