@@ -207,19 +207,24 @@ http {{
 
     server {{
         listen 127.0.0.1:{port};
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Request-Id $request_id;
+        proxy_connect_timeout 1s;
+        proxy_read_timeout 30s;
+        proxy_next_upstream_tries 2;
+        proxy_next_upstream_timeout 5s;
+
+        # The hook call spends its token only when it answers (service/api/cds_hooks.py),
+        # so a call whose replica died before answering is safe to send to the other one.
+        location = /cds-services/oms-screening {{
+            proxy_pass http://oms_cds;
+            proxy_next_upstream error timeout http_502 non_idempotent;
+        }}
+        # Everything else: a POST that reached a replica is not sent again (feedback spends
+        # its token before storing); one that reached none, and any GET, is.
         location / {{
             proxy_pass http://oms_cds;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Request-Id $request_id;
-            proxy_connect_timeout 1s;
-            proxy_read_timeout 30s;
-            # A request that reached no replica (connection refused or reset before it
-            # was sent) goes to the next one, whatever its method. A POST that a replica
-            # received is not sent again: that replica may have recorded the token's jti,
-            # so another replica would rightly refuse it as a replay.
             proxy_next_upstream error timeout http_502;
-            proxy_next_upstream_tries 2;
-            proxy_next_upstream_timeout 5s;
         }}
     }}
 }}
@@ -269,6 +274,12 @@ class Nginx:
 
     def error_log(self) -> str:
         path = self.root / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def access_log(self) -> str:
+        """`status upstream-addresses upstream-statuses seconds` a line; a call nginx sent
+        to two replicas names both."""
+        path = self.root / "access.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:

@@ -1,7 +1,9 @@
 """CDS Hooks 2.0 routes: discovery, the `oms-screening` service and its feedback.
 
 Every call to the service and to feedback must carry a JWT from a trusted client
-(`OMS_CDS_CLIENTS_FILE`); failures are a bare 401. Discovery is open: it holds no
+(`OMS_CDS_CLIENTS_FILE`); failures are a bare 401. Feedback spends the token before it
+stores anything; a hook call spends it when it answers (success or error alike), so a
+call cut off by a dying replica can be retried on another (docs/REPLICAS.md). Discovery is open: it holds no
 patient data (CDS Hooks 2.0 asks for authentication where data could be exposed).
 Without a clients file every authenticated route answers 401, unless
 `OMS_CDS_INSECURE_DEV=1`, which skips the JWT check and logs a warning at start.
@@ -10,6 +12,8 @@ Without a clients file every authenticated route answers 401, unless
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -33,7 +37,7 @@ from service.cds.request import HookRequest, parse_hook_request
 from service.cds.screen import assess_hook
 from service.metrics import ASSESSMENTS, JWT_REJECTIONS, STORAGE_ERRORS
 from service.security.clients import TrustedClient, dev_client, load_clients
-from service.security.jwt import JwtPolicy, JwtVerifier, Unauthorized
+from service.security.jwt import Checked, JwtPolicy, JwtVerifier, Unauthorized
 from service.settings import Settings
 from service.storage import Storage, StorageUnavailable, feedback_rows
 from service.terminology import Terminology
@@ -89,17 +93,69 @@ def build_state(
 
 
 async def authenticate(request: Request) -> TrustedClient:
+    """The caller, its token spent now (feedback: the call stores data)."""
+    verifier = _verifier(request)
+    if verifier is None:
+        return _insecure_client(request)
+    with _replay_cache_down():
+        return await verifier.verify(request.headers.get("authorization"), _audiences(request))
+
+
+@dataclass(frozen=True, slots=True)
+class HookCaller:
+    """The caller of a hook; `checked` is spent by `spend()` when the call is answered."""
+
+    client: TrustedClient
+    checked: Checked | None
+
+
+async def hook_caller(request: Request) -> HookCaller:
+    """Every token check, but the token is spent only when the call is answered (`spend`).
+
+    A hook call changes nothing in this service, so when the replica dies before it
+    answers, the load balancer may send the same call to another replica, which then
+    accepts the unspent token once. A token already spent is refused here, before any
+    work; of two concurrent calls with one token, `spend` lets exactly one answer.
+    """
+    verifier = _verifier(request)
+    if verifier is None:
+        return HookCaller(_insecure_client(request), None)
+    with _replay_cache_down():
+        checked = await verifier.check(request.headers.get("authorization"), _audiences(request))
+    return HookCaller(checked.client, checked)
+
+
+async def spend(request: Request, caller: HookCaller) -> None:
+    """Record the caller's token as used; 401 if another call spent it first."""
+    verifier = _verifier(request)
+    if verifier is not None and caller.checked is not None:
+        with _replay_cache_down():
+            await verifier.record(caller.checked)
+
+
+def _verifier(request: Request) -> JwtVerifier | None:
     state: CdsState = request.app.state.cds
-    if state.verifier is None:
-        if state.insecure_client is not None:
-            return state.insecure_client
-        JWT_REJECTIONS.labels("no trusted clients").inc()
-        raise Unauthorized
+    return state.verifier
+
+
+def _insecure_client(request: Request) -> TrustedClient:
+    state: CdsState = request.app.state.cds
+    if state.insecure_client is not None:
+        return state.insecure_client
+    JWT_REJECTIONS.labels("no trusted clients").inc()
+    raise Unauthorized
+
+
+def _audiences(request: Request) -> list[str]:
     settings: Settings = request.app.state.settings
+    return expected_audiences(request, settings)
+
+
+@contextmanager
+def _replay_cache_down() -> Iterator[None]:
+    """Count and log a replay cache that cannot be asked; the StorageUnavailable is a 503."""
     try:
-        return await state.verifier.verify(
-            request.headers.get("authorization"), expected_audiences(request, settings)
-        )
+        yield
     except StorageUnavailable:
         STORAGE_ERRORS.labels("replay check").inc()
         log.error("replay check failed: call refused")  # noqa: TRY400 (no traceback in logs)
@@ -107,6 +163,7 @@ async def authenticate(request: Request) -> TrustedClient:
 
 
 CdsClientDep = Annotated[TrustedClient, Depends(authenticate)]
+HookCallerDep = Annotated[HookCaller, Depends(hook_caller)]
 
 
 def expected_audiences(request: Request, settings: Settings) -> list[str]:
@@ -182,7 +239,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post(f"/{SERVICE_ID}", responses=_ERRORS, openapi_extra=openapi_json_body(_HOOK_REQUEST))
 async def oms_screening(
-    request: Request, client: CdsClientDep, settings: SettingsDep, terminology: TerminologyDep
+    request: Request, caller: HookCallerDep, settings: SettingsDep, terminology: TerminologyDep
+) -> Response:
+    try:
+        response = await _answer_hook(request, caller.client, settings, terminology)
+    except Exception:
+        await spend(request, caller)  # a refused call spends its token too
+        raise
+    await spend(request, caller)
+    return response
+
+
+async def _answer_hook(
+    request: Request, client: TrustedClient, settings: Settings, terminology: Terminology
 ) -> Response:
     require_json(request)
     body = await read_limited(request, settings.max_body_bytes)

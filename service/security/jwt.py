@@ -10,6 +10,11 @@ reason is logged as a category, never the token or its claims):
    `jti` present, lifetime at most the configured maximum;
 4. `jti` not seen before from this `iss` while the token is alive (replay cache).
 
+`verify()` spends the token at once (one insert-if-absent). `check()` only reads the
+replay cache, and `record()` spends the token later, when the call is answered: for
+calls that change nothing here (hook calls), so one whose replica died before answering
+can be sent again to another replica; of two concurrent uses, `record()` admits one.
+
 The replay cache is the service's storage (`OMS_DATABASE_URL`), shared by every
 replica on PostgreSQL. When it cannot be asked, the call fails with a 503
 (`StorageUnavailable`): a token whose replay could not be checked is never accepted.
@@ -61,6 +66,17 @@ class ReplayStore(Protocol):
 
     async def first_use(self, key: bytes, until: float) -> bool: ...
 
+    async def used(self, key: bytes) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A token that passed every check; `record()` spends it."""
+
+    client: TrustedClient
+    replay_key: bytes
+    until: float
+
 
 class ReplayCache:
     """An in-memory ReplayStore for one process: the default of a bare `JwtVerifier`
@@ -85,6 +101,10 @@ class ReplayCache:
             self._seen[key] = until
             heapq.heappush(self._expiry, (until, key))
             return True
+
+    async def used(self, key: bytes) -> bool:
+        with self._lock:
+            return self._seen.get(key, 0.0) >= self._clock()
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -162,7 +182,24 @@ class JwtVerifier:
         self._clock = clock
 
     async def verify(self, authorization: str | None, audiences: Sequence[str]) -> TrustedClient:
-        """The client that signed the bearer token, if the token passes every check."""
+        """The client that signed the bearer token, if the token passes every check; the
+        token is spent now (one insert-if-absent)."""
+        checked = await self._checked(authorization, audiences)
+        await self.record(checked)
+        return checked.client
+
+    async def check(self, authorization: str | None, audiences: Sequence[str]) -> Checked:
+        """Every check, the replay cache only read: `record()` must follow before answering.
+
+        For a call with no side effect in this service: the token is spent when the call
+        is answered, so a call whose replica died before that may be sent again elsewhere.
+        """
+        checked = await self._checked(authorization, audiences)
+        if await self._replay.used(checked.replay_key):
+            _reject("replay")
+        return checked
+
+    async def _checked(self, authorization: str | None, audiences: Sequence[str]) -> Checked:
         token = _bearer(authorization)
         try:
             return await self._verify(token, audiences)
@@ -173,7 +210,15 @@ class JwtVerifier:
             reason = type(exc).__name__ if isinstance(exc, jwt.PyJWTError) else "malformed"
             _reject(reason, from_exc=True)
 
-    async def _verify(self, token: str, audiences: Sequence[str]) -> TrustedClient:
+    async def record(self, checked: Checked) -> None:
+        """Spend the token: insert-if-absent in the replay cache; Unauthorized if it was spent."""
+        started = time.perf_counter()
+        first = await self._replay.first_use(checked.replay_key, checked.until)
+        REPLAY_CHECK.observe(time.perf_counter() - started)
+        if not first:
+            _reject("replay")
+
+    async def _verify(self, token: str, audiences: Sequence[str]) -> Checked:
         header = jwt.get_unverified_header(token)
         alg, kid, typ = header.get("alg"), header.get("kid"), header.get("typ")
         if alg not in ALGORITHMS or not isinstance(kid, str) or not kid:
@@ -206,14 +251,7 @@ class JwtVerifier:
             _reject("iat")
         if exp - iat > self._policy.max_lifetime or exp > now + self._policy.max_lifetime:
             _reject("lifetime")
-        started = time.perf_counter()
-        first = await self._replay.first_use(
-            replay_key(client.iss, jti), float(exp) + self._policy.leeway
-        )
-        REPLAY_CHECK.observe(time.perf_counter() - started)
-        if not first:
-            _reject("replay")
-        return client
+        return Checked(client, replay_key(client.iss, jti), float(exp) + self._policy.leeway)
 
     async def _key(self, client: TrustedClient, alg: str, kid: str) -> Any:
         jwk = _find(await self._jwks.key_set(client), kid)

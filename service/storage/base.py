@@ -74,6 +74,10 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def used(self, key: bytes) -> bool:
+        """Whether `key` is recorded and alive (a read only; `first_use` decides)."""
+
+    @abc.abstractmethod
     async def add_feedback(self, rows: Sequence[FeedbackRow]) -> int:
         """Commit the rows in one transaction; the number newly stored (repeats are not)."""
 

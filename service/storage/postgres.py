@@ -41,6 +41,7 @@ INSERT INTO jwt_replay (key, expires_at) VALUES (%s, %s)
 ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
 WHERE jwt_replay.expires_at < %s
 """
+_USED = "SELECT 1 FROM jwt_replay WHERE key = %s AND expires_at >= %s"
 _INSERT_FEEDBACK = f"""
 INSERT INTO feedback ({", ".join(FEEDBACK_COLUMNS)}, item_key)
 VALUES ({", ".join(["%s"] * (len(FEEDBACK_COLUMNS) + 1))})
@@ -114,6 +115,13 @@ class PostgresStorage(Storage):
                 except psycopg.Error as exc:
                     log.warning("replay pruning failed", extra={"error_type": type(exc).__name__})
             return first
+
+        return await self._query(work)
+
+    async def used(self, key: bytes) -> bool:
+        async def work(connection: psycopg.AsyncConnection[Any]) -> bool:
+            cursor = await connection.execute(_USED, (key, self._clock()))
+            return await cursor.fetchone() is not None
 
         return await self._query(work)
 

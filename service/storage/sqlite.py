@@ -42,6 +42,7 @@ INSERT INTO jwt_replay (key, expires_at) VALUES (?, ?)
 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
 WHERE jwt_replay.expires_at < ?
 """
+_USED = "SELECT 1 FROM jwt_replay WHERE key = ? AND expires_at >= ?"
 _INSERT_FEEDBACK = f"""
 INSERT OR IGNORE INTO feedback ({", ".join(FEEDBACK_COLUMNS)}, item_key)
 VALUES ({", ".join("?" * (len(FEEDBACK_COLUMNS) + 1))})
@@ -75,6 +76,13 @@ class SqliteStorage(Storage):
 
     async def first_use(self, key: bytes, until: float) -> bool:
         return await self._run(lambda connection: self._first_use(connection, key, until))
+
+    async def used(self, key: bytes) -> bool:
+        def read(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(_USED, (key, self._clock()))
+            return cursor.fetchone() is not None
+
+        return await self._run(read)
 
     async def add_feedback(self, rows: Sequence[FeedbackRow]) -> int:
         return await self._run(lambda connection: self._add_feedback(connection, rows))

@@ -240,12 +240,15 @@ def test_behind_nginx_calls_keep_succeeding_when_a_replica_stops_or_crashes(
     crash = asyncio.run(load_through(nginx.url, 400, 100, lambda: cluster.b.stop(signal.SIGKILL)))
     print(f"nginx, replica B killed (SIGKILL) after 100 of 400 calls: {crash.statuses}")
     marked_down = nginx.error_log().count("upstream server temporarily disabled")
-    print(f"nginx marked a replica down {marked_down} time(s)")
+    retried = sum(", " in line for line in nginx.access_log().splitlines())
+    print(f"nginx marked a replica down {marked_down} time(s), sent {retried} call(s) again")
     cluster.b.start()
 
     assert graceful.failures == 0
-    # A crash loses at most the POSTs that replica B was working on at that instant (up to
-    # the 8 in flight); GETs are retried by nginx, and every later call succeeds.
-    assert crash.failures <= 8
-    assert crash.statuses["200"] >= 392
+    # Hook calls B was working on when it died are sent to A by nginx (the token is spent
+    # only when a call is answered). Only a call killed between its token being recorded
+    # and its answer leaving B (well under a millisecond) could still fail.
+    assert crash.failures <= 2
+    assert crash.statuses["200"] >= 398
     assert marked_down >= 1
+    assert retried >= 1

@@ -155,6 +155,18 @@ def test_the_in_memory_replay_cache_forgets_a_jti_after_its_token_expired() -> N
     assert first("j", until=1300.0)
 
 
+def test_a_checked_token_is_spent_only_when_recorded_and_only_once() -> None:
+    v = verifier()
+    token = bearer(ES.token(jti="deferred"))
+    first = asyncio.run(v.check(token, [AUD]))
+    again = asyncio.run(v.check(token, [AUD]))  # not spent yet: a retry elsewhere passes
+    asyncio.run(v.record(again))
+    with pytest.raises(Unauthorized):
+        asyncio.run(v.record(first))  # the concurrent twin loses
+    with pytest.raises(Unauthorized):
+        asyncio.run(v.check(token, [AUD]))  # spent: refused before any work
+
+
 def test_a_refused_signature_does_not_burn_the_jti() -> None:
     v = verifier()
     with pytest.raises(Unauthorized):

@@ -63,6 +63,20 @@ def test_a_key_is_first_used_once_while_alive(database_url: str) -> None:
     assert run(work, database_url) == [True, False, True, True]
 
 
+def test_used_reads_without_recording(database_url: str) -> None:
+    async def work(storage: Storage) -> list[bool]:
+        key = replay_key("iss", "read-only")
+        return [
+            await storage.used(key),
+            await storage.used(key),
+            await storage.first_use(key, until=4e9),
+            await storage.used(key),
+            await storage.used(replay_key("iss", "never-used")),
+        ]
+
+    assert run(work, database_url) == [False, False, True, True, False]
+
+
 def test_an_expired_record_counts_as_absent_and_is_pruned(database_url: str) -> None:
     now = [1000.0]
     if database_url.startswith("sqlite"):
