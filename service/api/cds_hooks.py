@@ -3,8 +3,9 @@
 Every call to the service and to feedback must carry a JWT from a trusted client
 (`OMS_CDS_CLIENTS_FILE`); failures are a bare 401. Feedback spends the token before it
 stores anything; a hook call spends it when it answers (success or error alike), so a
-call cut off by a dying replica can be retried on another (docs/REPLICAS.md). Discovery is open: it holds no
-patient data (CDS Hooks 2.0 asks for authentication where data could be exposed).
+call cut off by a dying replica can be retried on another (docs/REPLICAS.md).
+Discovery is open: it holds no patient data (CDS Hooks 2.0 asks for authentication
+where data could be exposed).
 Without a clients file every authenticated route answers 401, unless
 `OMS_CDS_INSECURE_DEV=1`, which skips the JWT check and logs a warning at start.
 """
