@@ -116,6 +116,23 @@ class PostgresServer:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def cut_off(self, database: str) -> None:
+        """Refuse new connections to `database` and end the open ones (waits until gone)."""
+        self.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+        query = f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"
+        deadline = time.monotonic() + 10
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            while connection.execute(query.encode()).fetchall():
+                connection.execute(
+                    f"SELECT pg_terminate_backend(pid) FROM ({query}) AS them".encode()
+                )
+                if time.monotonic() > deadline:
+                    raise RuntimeError("backends did not end")
+                time.sleep(0.05)
+
+    def restore(self, database: str) -> None:
+        self.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+
     def execute(self, sql: str, database: str = "postgres") -> None:
         with psycopg.connect(self.url(database), autocommit=True) as connection:
             connection.execute(sql.encode())

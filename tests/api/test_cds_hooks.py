@@ -738,10 +738,7 @@ def test_without_the_database_hook_calls_are_503_and_not_ready(
     client = make_client(database_url=url, database_timeout=0.5)
     assert client.get("/readyz").status_code == 200
     token = ES.token(aud=AUD)
-    postgres.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-    postgres.execute(
-        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-    )
+    postgres.cut_off(name)
     try:
         for _ in range(2):
             response = post(client, high_body(), token=token)
@@ -752,7 +749,7 @@ def test_without_the_database_hook_calls_are_503_and_not_ready(
         assert "database" in ready.text
         assert post(client, fixture(SPEC_FEEDBACK[0]), path=FEEDBACK).status_code == 503
     finally:
-        postgres.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        postgres.restore(name)
     assert client.get("/readyz").status_code == 200
     assert post(client, high_body(), token=token).status_code == 200
     assert post(client, high_body(), token=token).status_code == 401

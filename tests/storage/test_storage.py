@@ -191,16 +191,13 @@ def test_postgresql_going_away_is_unavailable_then_recovers(postgres: PostgresSe
 
     async def work(storage: Storage) -> list[str]:
         outcomes = [str(await storage.first_use(replay_key("iss", "a"), 4e9))]
-        postgres.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        postgres.execute(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-        )
+        postgres.cut_off(name)
         for jti in ("b", "c"):
             try:
                 outcomes.append(str(await storage.first_use(replay_key("iss", jti), 4e9)))
             except StorageUnavailable:
                 outcomes.append("unavailable")
-        postgres.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        postgres.restore(name)
         for _ in range(50):
             try:
                 outcomes.append(str(await storage.first_use(replay_key("iss", "d"), 4e9)))
