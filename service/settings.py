@@ -73,9 +73,10 @@ class Settings(BaseSettings):
     #: or `sqlite:///PATH`, an embedded SQLite file for one process; for several replicas,
     #: `postgresql://user:password@host:5432/dbname` (libpq URL, `?sslmode=...` allowed).
     database_url: SecretStr | None = None
-    #: Most PostgreSQL connections per process, and seconds to wait for one (then 503).
+    #: Most PostgreSQL connections per process, and seconds a call waits for one (then
+    #: 503): long enough for a burst of calls to queue on a busy machine.
     database_pool_size: int = 10
-    database_timeout: float = 2.0
+    database_timeout: float = 5.0
 
     def storage_url(self) -> str:
         """`OMS_DATABASE_URL`, or the embedded SQLite file."""

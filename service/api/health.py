@@ -150,7 +150,7 @@ def _terminology_failure(terminology: Terminology | None) -> Failure | None:
 async def _database_failure(storage: Storage, settings: Settings) -> Failure | None:
     """One query on the database; the message never names the URL (it may hold a password)."""
     try:
-        async with asyncio.timeout(settings.database_timeout + 1):
+        async with asyncio.timeout(settings.database_timeout):
             await storage.ping()
     except (StorageUnavailable, TimeoutError):
         return Failure("database", "transient", "Database: could not be reached or queried")
