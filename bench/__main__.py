@@ -1,4 +1,4 @@
-"""`python -m bench [all|latency|memory|healthz|throughput|profile] [--small] [--json FILE]`.
+"""`python -m bench [WHICH] [--small] [--json FILE]`; WHICH is all (the default), or one of:
 
 - latency: [1] `$oms-assess` over HTTP / `orjson.loads` and [2] whole-bundle validation /
   `$oms-assess`, on 1k, 10k and 100k entries (validation on 1k and 10k only).
@@ -6,6 +6,8 @@
 - healthz: [4] `/healthz` latency while a 100k-entry bundle is assessed.
 - throughput: [5] a ~300-resource call under concurrent load / a bare parse-only route,
   with uvicorn workers 1 and 2.
+- replicas: [6] CDS hook throughput of 1 process vs 2 replicas on one PostgreSQL behind
+  nginx, and the PostgreSQL replay check vs SQLite (starts its own PostgreSQL and nginx).
 - profile: pyinstrument profile of `assess_payload` on 10k entries (not part of `all`).
 
 `--small` runs every benchmark at a small size in well under a minute, for CI; no
@@ -24,10 +26,10 @@ from pathlib import Path
 
 import orjson
 
-from bench import benchmarks
+from bench import benchmarks, replicas
 from bench.server import Server
 
-CHOICES = ("all", "latency", "memory", "healthz", "throughput", "profile")
+CHOICES = ("all", "latency", "memory", "healthz", "throughput", "replicas", "profile")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["memory"] = benchmarks.memory(sizes)
     if which in ("all", "throughput"):
         figures["throughput"] = benchmarks.throughput(sizes, tuple(args.workers))
+    if which in ("all", "replicas"):
+        figures["replicas"] = replicas.replicas(args.small)
     if which == "profile":
         benchmarks.profile(1_000 if args.small else 10_000, 2 if args.small else 10)
         benchmarks.profile(300, 20 if args.small else 200)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
-from service.api import cds_hooks, errors, fhir, fhir_server, health
+from service.api import cds_hooks, errors, fhir, fhir_server, health, metrics
 from service.api.paths import PathCourtesyMiddleware
 from service.api.request_log import RequestLogMiddleware
 from service.mappers.provenance import service_version
 from service.settings import Settings
+from service.storage import Storage, StorageUnavailable, open_storage
 from service.terminology import Terminology, load_terminology
+
+log = logging.getLogger("oms_cds.app")
 
 
 def create_app(settings: Settings | None = None, terminology: Terminology | None = None) -> FastAPI:
@@ -22,17 +29,42 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
         summary="FHIR R4 decision support for opsoclonus myoclonus syndrome",
         version=service_version(),
         redirect_slashes=False,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.terminology = terminology
+    app.state.storage = open_storage(
+        settings.storage_url(),
+        pool_size=settings.database_pool_size,
+        timeout=settings.database_timeout,
+    )
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(fhir.router)
     app.include_router(fhir_server.router)
     cds_hooks.install(app)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(PathCourtesyMiddleware)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the database (migrations included) at start, close it at stop.
+
+    `oms-cds serve` has already checked the database and exits when it cannot reach it;
+    if it goes away after that, the service runs not ready (`/readyz` 503, hook calls
+    503) and recovers by itself when it answers again.
+    """
+    storage: Storage = app.state.storage
+    try:
+        await storage.open()
+    except StorageUnavailable:
+        log.error("database unavailable at start: not ready until it answers")  # noqa: TRY400
+    yield
+    await storage.close()
 
 
 def __getattr__(name: str) -> FastAPI:

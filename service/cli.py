@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from service.engine import AssessmentResult, assess_payload
 from service.errors import OmsError, TerminologyError
 from service.logs import configure_logging
 from service.settings import Settings
+from service.storage import StorageUnavailable, open_storage, redacted
 from service.terminology import Terminology, load_terminology
 
 
@@ -46,6 +48,10 @@ def _serve(settings: Settings, terminology: Terminology, host: str | None, port:
     from service.app import create_app
 
     configure_logging()
+    problem = check_database(settings)
+    if problem is not None:
+        print(f"oms-cds: {problem}", file=sys.stderr)
+        return 2
     uvicorn.run(
         create_app(settings, terminology),
         host=host or settings.host,
@@ -54,6 +60,30 @@ def _serve(settings: Settings, terminology: Terminology, host: str | None, port:
         access_log=False,  # it would log paths and queries, which can name patients
     )
     return 0
+
+
+def check_database(settings: Settings) -> str | None:
+    """Reach the database and apply its migrations; one line saying why not, or None.
+
+    The line names the database without its password, and never the driver's own text.
+    """
+    url = settings.storage_url()
+    try:
+        storage = open_storage(url, timeout=settings.database_timeout)
+    except ValueError as exc:
+        return str(exc)
+
+    async def check() -> None:
+        try:
+            await storage.open()
+        finally:
+            await storage.close()
+
+    try:
+        asyncio.run(check())
+    except StorageUnavailable as exc:
+        return f"cannot use the database {redacted(url)}: {exc.message}"
+    return None
 
 
 def _assess(terminology: Terminology, file: str, *, summary: bool) -> int:

@@ -86,6 +86,12 @@ def configure_logging(level: str = "INFO") -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(level)
         logger.propagate = False
+    # psycopg's pool warns when it cannot connect: as JSON too, its message unformatted
+    # (the formatted one names the host and port; a password never appears in either).
+    pool = logging.getLogger("psycopg")
+    pool.handlers[:] = [handler]
+    pool.setLevel(logging.WARNING)
+    pool.propagate = False
     # httpx and httpcore log each request URL at INFO/DEBUG, and FHIR search URLs name
     # the patient: keep them to warnings, which carry no URL.
     for name in ("httpx", "httpcore"):

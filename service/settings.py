@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     #: Browser origins allowed on /cds-services (`OMS_CDS_CORS_ORIGINS='["https://..."]'`).
     cds_cors_origins: list[str] = []
-    #: SQLite file the feedback endpoint writes to (`OMS_CDS_FEEDBACK_DB`).
+    #: The embedded database's file when `OMS_DATABASE_URL` is unset (`OMS_CDS_FEEDBACK_DB`).
     cds_feedback_db: Path = Path("var/feedback.sqlite3")
     #: FHIR-server fallback: per-request timeout and the most search pages followed.
     cds_fhir_timeout_seconds: float = 3.0
@@ -67,3 +67,18 @@ class Settings(BaseSettings):
     #: Clock skew tolerated on JWT `exp`/`iat`, and the longest JWT lifetime accepted.
     cds_jwt_leeway_seconds: int = 60
     cds_jwt_max_lifetime_seconds: int = 3600
+
+    #: Shared state, the JWT replay cache and the CDS feedback (`OMS_DATABASE_URL`): unset
+    #: or `sqlite:///PATH`, an embedded SQLite file for one process; for several replicas,
+    #: `postgresql://user:password@host:5432/dbname` (libpq URL, `?sslmode=...` allowed).
+    database_url: SecretStr | None = None
+    #: Most PostgreSQL connections per process, and seconds a call waits for one (then
+    #: 503): long enough for a burst of calls to queue on a busy machine.
+    database_pool_size: int = 10
+    database_timeout: float = 5.0
+
+    def storage_url(self) -> str:
+        """`OMS_DATABASE_URL`, or the embedded SQLite file."""
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.cds_feedback_db}"

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.settings import Settings
 from service.terminology import Terminology, load_terminology
+from tests.pg import PostgresServer, running_postgres
 
 FIXTURE_TERMINOLOGY = Path(__file__).parent / "fixtures" / "terminology"
 
@@ -27,3 +28,19 @@ def client(terminology: Terminology) -> Iterator[TestClient]:
     app = create_app(Settings(), terminology)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole session, started on first use."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend: the same test runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'oms.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import orjson
 import pytest
 
 from service.cli import main
+from tests.pg import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -64,3 +67,24 @@ def test_bad_input_exits_1_with_an_operation_outcome_on_stderr(
 def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["assess", str(tmp_path / "absent.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("postgresql://oms:s3cret-pw@127.0.0.1:{port}/oms", id="postgresql-down"),
+        pytest.param("mysql://oms:s3cret-pw@127.0.0.1/oms", id="unknown-scheme"),
+    ],
+)
+def test_serve_without_its_database_exits_with_one_line(url: str) -> None:
+    """No server starts; one line on stderr says why, without the password."""
+    env = {**os.environ, "OMS_DATABASE_URL": url.format(port=free_port()), "OMS_PORT": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve"],
+        env=env, capture_output=True, timeout=60, check=False, cwd=EXAMPLES.parent,
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("oms-cds: ")
+    assert "s3cret" not in lines[0]

@@ -18,6 +18,7 @@ from service.api.responses import (
 )
 from service.engine import assess_payload
 from service.mappers.provenance import service_version
+from service.metrics import ASSESSMENTS
 from service.terminology import CANONICAL_BASE, Terminology
 
 router = APIRouter(prefix="/fhir")
@@ -49,6 +50,7 @@ async def oms_assess(
         partial(assess_payload, max_entries=settings.max_entries), body, terminology
     )
     request.state.log_counts = {"entries": result.entry_count, "kept": result.kept_count}
+    ASSESSMENTS.labels("fhir-bundle", str(result.assessment.risk)).inc()
     return FhirJsonResponse(result.bundle)
 
 

@@ -41,6 +41,7 @@ from service.errors import (
 from service.ingest import IngestResult, ingest_document
 from service.json_reader import read_json
 from service.mappers import write_back
+from service.metrics import ASSESSMENTS, UPSTREAM_ERRORS, count_upstream
 from service.settings import Settings
 from service.terminology import Terminology
 
@@ -131,7 +132,11 @@ async def _bounded(settings: Settings, work: Any) -> Json:
         async with asyncio.timeout(settings.fhir_deadline):
             result: Json = await work
             return result
+    except OmsError as exc:
+        count_upstream("fhir-patient", exc)
+        raise
     except TimeoutError:
+        UPSTREAM_ERRORS.labels("fhir-patient", "deadline").inc()
         raise UpstreamTimeout(
             f"The FHIR server did not complete the operation within {settings.fhir_deadline:g} s"
         ) from None
@@ -142,6 +147,7 @@ async def _assess(
 ) -> Json:
     ingested = await _read_patient_data(client, terminology, patient_id)
     result = await run_in_threadpool(assess_ingested, ingested, terminology)
+    ASSESSMENTS.labels("fhir-patient", str(result.assessment.risk)).inc()
     if not persist:
         return result.bundle
     return await _write_back(client, terminology, ingested, result)

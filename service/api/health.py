@@ -3,13 +3,15 @@
 `/healthz` answers as long as the event loop does (CPU work runs in threads): restart
 the process only when it fails. `/readyz` says whether the service can do its work now:
 the terminology is loaded and, when `OMS_FHIR_BASE_URL` is set, that server answers
-`GET metadata` with a CapabilityStatement within `OMS_READYZ_FHIR_TIMEOUT` seconds.
+`GET metadata` with a CapabilityStatement within `OMS_READYZ_FHIR_TIMEOUT` seconds, and
+the database (`OMS_DATABASE_URL`: the replay cache and feedback) answers a query within
+`OMS_DATABASE_TIMEOUT` seconds (not ready: hook calls answer 503 too).
 The server's answer is reused for `OMS_READYZ_CACHE_SECONDS`, and concurrent probes
 share one request, so probes cannot hammer the server.
 
 Not ready is a 503 with an OperationOutcome, like every other non-2xx answer of the
 service, with one issue per failed check; `issue.details.coding` names the check
-(`terminology`, `fhir-server`) for machines. Diagnostics name the check and what went
+(`terminology`, `fhir-server`, `database`) for machines. Diagnostics name the check and what went
 wrong (timeout, status, unreachable), never a URL: a base URL may carry credentials,
 and no probe URL ever holds patient data.
 """
@@ -37,6 +39,7 @@ from service.api.responses import (
 )
 from service.fhir_json import Json
 from service.settings import Settings
+from service.storage import Storage, StorageUnavailable
 from service.terminology import Terminology
 
 router = APIRouter()
@@ -104,6 +107,8 @@ async def readyz(
 ) -> FhirJsonResponse:
     failures = [f for f in (_terminology_failure(terminology),) if f is not None]
     checks = {"terminology": "ok" if not failures else "failed"}
+    # The database is asked while the FHIR server is, so a probe waits for the slower only.
+    database = asyncio.create_task(_database_failure(request.app.state.storage, settings))
     if settings.fhir_base_url:
         fhir_failure = await _fhir_failure(_probe_of(request), settings)
         checks["fhirServer"] = "ok" if fhir_failure is None else "failed"
@@ -111,6 +116,10 @@ async def readyz(
             failures.append(fhir_failure)
     else:
         checks["fhirServer"] = "not configured"
+    database_failure = await database
+    checks["database"] = "ok" if database_failure is None else "failed"
+    if database_failure is not None:
+        failures.append(database_failure)
     if failures:
         return FhirJsonResponse(
             {"resourceType": "OperationOutcome", "issue": [_issue(f) for f in failures]},
@@ -134,6 +143,16 @@ def _terminology_failure(terminology: Terminology | None) -> Failure | None:
             "exception",
             "Terminology: the profiles (criteria, value sets, plan definitions) are not loaded",
         )
+    return None
+
+
+async def _database_failure(storage: Storage, settings: Settings) -> Failure | None:
+    """One query on the database; the message never names the URL (it may hold a password)."""
+    try:
+        async with asyncio.timeout(settings.database_timeout):
+            await storage.ping()
+    except (StorageUnavailable, TimeoutError):
+        return Failure("database", "transient", "Database: could not be reached or queried")
     return None
 
 

@@ -58,7 +58,7 @@ class RequestLogMiddleware:
             extra: dict[str, Any] = {
                 "request_id": request_id,
                 "method": scope["method"],
-                "route": _route_template(scope),
+                "route": route_template(scope),
                 "status": status,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
                 "bytes_in": sizes["in"],
@@ -77,7 +77,7 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
     """The matched route's template, which the router leaves in the scope; never the path."""
     route = scope.get("route")
     template = getattr(route, "path_format", None) or getattr(route, "path", None)

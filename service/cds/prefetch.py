@@ -27,6 +27,7 @@ from service.cds.errors import PreconditionFailed
 from service.cds.request import HookRequest
 from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServerError, next_link
 from service.errors import NotFound, OmsError, UpstreamTimeout
+from service.metrics import PREFETCH_FALLBACKS, count_upstream
 from service.security.clients import TrustedClient, url_within
 
 if TYPE_CHECKING:  # the transport is injected; only clients/ and security/ use httpx
@@ -111,7 +112,9 @@ async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> l
         try:
             return await _from_value(value, key, where, server)
         except _Unusable:
-            pass
+            PREFETCH_FALLBACKS.labels(key.name, "unusable").inc()
+    else:
+        PREFETCH_FALLBACKS.labels(key.name, "absent").inc()
     return await server.fetch(key)
 
 
@@ -266,6 +269,7 @@ _STATUS_CODES: Final = {401: "security", 403: "forbidden", 404: "not-found", 410
 
 def _precondition(exc: OmsError, key: PrefetchKey) -> PreconditionFailed:
     """The 412 for a failed read or search; the client's message names no URL or data."""
+    count_upstream("cds-hook", exc)
     message = exc.message
     if isinstance(exc, UpstreamTimeout):
         code = "timeout"

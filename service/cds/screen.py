@@ -16,7 +16,7 @@ from typing import Any
 from service.cds.cards import cards_for
 from service.cds.prefetch import Found
 from service.cds.request import HookRequest
-from service.engine import assess_document
+from service.engine import AssessmentResult, assess_document
 from service.errors import OmsError, UnprocessablePayload
 from service.terminology import Terminology
 
@@ -41,6 +41,13 @@ def assemble(found: Sequence[Found]) -> Json:
 
 def screen(request: HookRequest, found: Sequence[Found], terminology: Terminology) -> list[Json]:
     """The cards for the gathered data (CPU-bound: call it from a worker thread)."""
+    return cards_for(assess_hook(request, found, terminology), terminology)
+
+
+def assess_hook(
+    request: HookRequest, found: Sequence[Found], terminology: Terminology
+) -> AssessmentResult:
+    """The assessment of the gathered data, checked to concern `context.patientId`."""
     try:
         result = assess_document(assemble(found), terminology)
     except OmsError as exc:
@@ -56,7 +63,7 @@ def screen(request: HookRequest, found: Sequence[Found], terminology: Terminolog
             code="invalid",
             expression=["context.patientId"],
         )
-    return cards_for(result, terminology)
+    return result
 
 
 def _source_path(path: str, found: Sequence[Found]) -> str:

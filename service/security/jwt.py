@@ -9,6 +9,15 @@ reason is logged as a category, never the token or its claims):
 3. signature, then `aud` (this endpoint's URL), `exp`, `iat` (not in the future),
    `jti` present, lifetime at most the configured maximum;
 4. `jti` not seen before from this `iss` while the token is alive (replay cache).
+
+`verify()` spends the token at once (one insert-if-absent). `check()` only reads the
+replay cache, and `record()` spends the token later, when the call is answered: for
+calls that change nothing here (hook calls), so one whose replica died before answering
+can be sent again to another replica; of two concurrent uses, `record()` admits one.
+
+The replay cache is the service's storage (`OMS_DATABASE_URL`), shared by every
+replica on PostgreSQL. When it cannot be asked, the call fails with a 503
+(`StorageUnavailable`): a token whose replay could not be checked is never accepted.
 """
 
 from __future__ import annotations
@@ -20,12 +29,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import httpx
 import jwt
 
+from service.metrics import JWT_REJECTIONS, REPLAY_CHECK
 from service.security.clients import TrustedClient, by_iss
+from service.storage.base import replay_key
 
 log = logging.getLogger("oms_cds.security")
 
@@ -50,33 +61,50 @@ class JwtPolicy:
     max_lifetime: int = 3600
 
 
-class ReplayCache:
-    """`(iss, jti)` pairs seen, each kept until its token's `exp` (plus leeway).
+class ReplayStore(Protocol):
+    """Where `(iss, jti)` pairs are recorded: `service.storage.Storage` in the service."""
 
-    In memory, per process: several workers each keep their own, so run one worker
-    per service instance or put a shared store behind this interface.
-    """
+    async def first_use(self, key: bytes, until: float) -> bool: ...
+
+    async def used(self, key: bytes) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A token that passed every check; `record()` spends it."""
+
+    client: TrustedClient
+    replay_key: bytes
+    until: float
+
+
+class ReplayCache:
+    """An in-memory ReplayStore for one process: the default of a bare `JwtVerifier`
+    (unit tests, embedding). The service passes its shared storage instead."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._seen: dict[tuple[str, str], float] = {}
-        self._expiry: list[tuple[float, tuple[str, str]]] = []
+        self._seen: dict[bytes, float] = {}
+        self._expiry: list[tuple[float, bytes]] = []
         self._lock = threading.Lock()
 
-    def first_use(self, iss: str, jti: str, until: float) -> bool:
-        """Record the pair; False if it was already recorded and is still alive."""
-        key = (iss, jti)
+    async def first_use(self, key: bytes, until: float) -> bool:
+        """Record the key; False if it was already recorded and is still alive."""
         with self._lock:
             now = self._clock()
             while self._expiry and self._expiry[0][0] < now:
                 _, old = heapq.heappop(self._expiry)
                 if self._seen.get(old, now) < now:
                     del self._seen[old]
-            if key in self._seen:
+            if key in self._seen and self._seen[key] >= now:
                 return False
             self._seen[key] = until
             heapq.heappush(self._expiry, (until, key))
             return True
+
+    async def used(self, key: bytes) -> bool:
+        with self._lock:
+            return self._seen.get(key, 0.0) >= self._clock()
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -122,16 +150,16 @@ class JwksCache:
                 response = await http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError:
             log.warning("jwks fetch failed", extra={"reason": "transport"})
-            raise Unauthorized from None
+            _reject("jwks unreachable", from_exc=True)
         if response.status_code != 200 or len(response.content) > _JWKS_MAX_BYTES:
             log.warning("jwks fetch failed", extra={"reason": "status"})
-            raise Unauthorized
+            _reject("jwks status")
         try:
             key_set = response.json()
         except ValueError:
-            raise Unauthorized from None
+            _reject("jwks invalid", from_exc=True)
         if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
-            raise Unauthorized
+            _reject("jwks invalid")
         return key_set
 
 
@@ -144,27 +172,53 @@ class JwtVerifier:
         policy: JwtPolicy,
         *,
         jwks: JwksCache | None = None,
-        replay: ReplayCache | None = None,
+        replay: ReplayStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._clients = clients
         self._policy = policy
         self._jwks = jwks or JwksCache()
-        self._replay = replay or ReplayCache(clock)
+        self._replay: ReplayStore = replay or ReplayCache(clock)
         self._clock = clock
 
     async def verify(self, authorization: str | None, audiences: Sequence[str]) -> TrustedClient:
-        """The client that signed the bearer token, if the token passes every check."""
+        """The client that signed the bearer token, if the token passes every check; the
+        token is spent now (one insert-if-absent)."""
+        checked = await self._checked(authorization, audiences)
+        await self.record(checked)
+        return checked.client
+
+    async def check(self, authorization: str | None, audiences: Sequence[str]) -> Checked:
+        """Every check, the replay cache only read: `record()` must follow before answering.
+
+        For a call with no side effect in this service: the token is spent when the call
+        is answered, so a call whose replica died before that may be sent again elsewhere.
+        """
+        checked = await self._checked(authorization, audiences)
+        if await self._replay.used(checked.replay_key):
+            _reject("replay")
+        return checked
+
+    async def _checked(self, authorization: str | None, audiences: Sequence[str]) -> Checked:
         token = _bearer(authorization)
         try:
             return await self._verify(token, audiences)
         except Unauthorized:
             raise
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
-            log.info("jwt rejected", extra={"reason": type(exc).__name__})
-            raise Unauthorized from None
+            # PyJWT's exception classes are a closed set: ExpiredSignatureError, ...
+            reason = type(exc).__name__ if isinstance(exc, jwt.PyJWTError) else "malformed"
+            _reject(reason, from_exc=True)
 
-    async def _verify(self, token: str, audiences: Sequence[str]) -> TrustedClient:
+    async def record(self, checked: Checked) -> None:
+        """Spend the token: insert-if-absent in the replay cache; Unauthorized if it was spent."""
+        started = time.perf_counter()
+        first = await self._replay.first_use(checked.replay_key, checked.until)
+        REPLAY_CHECK.observe(time.perf_counter() - started)
+        if not first:
+            _reject("replay")
+
+    async def _verify(self, token: str, audiences: Sequence[str]) -> Checked:
         header = jwt.get_unverified_header(token)
         alg, kid, typ = header.get("alg"), header.get("kid"), header.get("typ")
         if alg not in ALGORITHMS or not isinstance(kid, str) or not kid:
@@ -197,9 +251,7 @@ class JwtVerifier:
             _reject("iat")
         if exp - iat > self._policy.max_lifetime or exp > now + self._policy.max_lifetime:
             _reject("lifetime")
-        if not self._replay.first_use(client.iss, jti, float(exp) + self._policy.leeway):
-            _reject("replay")
-        return client
+        return Checked(client, replay_key(client.iss, jti), float(exp) + self._policy.leeway)
 
     async def _key(self, client: TrustedClient, alg: str, kid: str) -> Any:
         jwk = _find(await self._jwks.key_set(client), kid)
@@ -218,11 +270,11 @@ class JwtVerifier:
 
 def _bearer(authorization: str | None) -> str:
     if authorization is None:
-        raise Unauthorized
+        _reject("no token")
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
-        raise Unauthorized
+        _reject("not bearer")
     return token
 
 
@@ -245,6 +297,9 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _reject(reason: str) -> NoReturn:
+def _reject(reason: str, *, from_exc: bool = False) -> NoReturn:
     log.info("jwt rejected", extra={"reason": reason})
+    JWT_REJECTIONS.labels(reason).inc()
+    if from_exc:
+        raise Unauthorized from None
     raise Unauthorized

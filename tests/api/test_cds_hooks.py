@@ -19,7 +19,6 @@ from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from service.app import create_app
-from service.feedback_store import FeedbackStore
 from service.settings import Settings
 from service.terminology import Terminology
 from tests.cds.builders import (
@@ -32,7 +31,9 @@ from tests.cds.builders import (
     searchset,
 )
 from tests.cds.conformance import discovery_problems, response_problems
+from tests.pg import PostgresServer
 from tests.security.keys import AUD, FHIR, ISS, SigningKey, clients_file, es384, jwks, rs384
+from tests.storage.helpers import stored_feedback
 
 ES = es384()
 RS = rs384()
@@ -162,11 +163,22 @@ def test_a_bad_token_gets_a_bare_401(make_client: MakeClient, token: str | None)
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_a_replayed_jti_gets_401(make_client: MakeClient) -> None:
-    client = make_client()
+def test_a_replayed_jti_gets_401(make_client: MakeClient, database_url: str) -> None:
+    client = make_client(database_url=database_url)
     token = ES.token(aud=AUD)
     assert post(client, high_body(), token=token).status_code == 200
     assert post(client, high_body(), token=token).status_code == 401
+
+
+def test_a_token_used_before_a_restart_is_still_refused_after_it(
+    make_client: MakeClient, database_url: str
+) -> None:
+    token = ES.token(aud=AUD)
+    first = make_client(database_url=database_url)
+    assert post(first, high_body(), token=token).status_code == 200
+    first.__exit__(None, None, None)
+    second = make_client(database_url=database_url)
+    assert post(second, high_body(), token=token).status_code == 401
 
 
 def test_the_401_comes_before_looking_at_the_body(make_client: MakeClient) -> None:
@@ -631,18 +643,17 @@ SPEC_FEEDBACK = [
 ]
 
 
-def test_feedback_survives_a_restart(make_client: MakeClient, tmp_path: Path) -> None:
-    database = tmp_path / "shared.sqlite3"
-    first = make_client(cds_feedback_db=database)
+def test_feedback_survives_a_restart(make_client: MakeClient, database_url: str) -> None:
+    first = make_client(database_url=database_url)
     for name in SPEC_FEEDBACK:
         response = post(first, fixture(name), path=FEEDBACK)
         assert response.status_code == 200
         assert response.content == b""
     first.__exit__(None, None, None)
 
-    second = make_client(cds_feedback_db=database)
+    second = make_client(database_url=database_url)
     assert post(second, fixture(SPEC_FEEDBACK[0]), path=FEEDBACK).status_code == 200
-    rows = FeedbackStore(database).all()
+    rows = stored_feedback(database_url)
     assert [(r["card"], r["outcome"]) for r in rows] == [
         ("4e0a3a1e-3283-4575-ab82-028d55fe2719", "accepted"),
         ("f6b95768-b1c8-40dc-8385-bf3504b82ffb", "overridden"),
@@ -655,8 +666,10 @@ def test_feedback_survives_a_restart(make_client: MakeClient, tmp_path: Path) ->
     assert rows[0]["outcome_timestamp_utc"] == "2021-12-11T10:05:31Z"
 
 
-def test_feedback_for_a_card_we_sent_round_trips(make_client: MakeClient, tmp_path: Path) -> None:
-    client = make_client()
+def test_feedback_for_a_card_we_sent_round_trips(
+    make_client: MakeClient, database_url: str
+) -> None:
+    client = make_client(database_url=database_url)
     [card] = post(client, high_body()).json()["cards"]
     feedback = {
         "feedback": [
@@ -669,24 +682,21 @@ def test_feedback_for_a_card_we_sent_round_trips(make_client: MakeClient, tmp_pa
         ]
     }
     assert post(client, feedback, path=FEEDBACK).status_code == 200
-    [row] = FeedbackStore(tmp_path / "feedback.sqlite3").all()
+    [row] = stored_feedback(database_url)
     assert (row["card"], row["reason_code"]) == (card["uuid"], "already-managed")
 
 
 def test_malformed_feedback_is_a_400_and_stores_nothing(
-    make_client: MakeClient, tmp_path: Path
+    make_client: MakeClient, database_url: str
 ) -> None:
     body = {
         "feedback": [
             {"card": "c", "outcome": "accepted", "outcomeTimestamp": "2020-01-01T00:00:00Z"}
         ]
     }
-    response = post(make_client(), body, path=FEEDBACK)
+    response = post(make_client(database_url=database_url), body, path=FEEDBACK)
     assert outcome_of(response) == (400, "required", ["feedback[0].acceptedSuggestions"])
-    assert (
-        not (tmp_path / "feedback.sqlite3").exists()
-        or not FeedbackStore(tmp_path / "feedback.sqlite3").all()
-    )
+    assert stored_feedback(database_url) == []
 
 
 def test_no_response_holds_an_empty_value(make_client: MakeClient) -> None:
@@ -727,6 +737,32 @@ def test_feedback_that_cannot_be_stored_is_a_503_not_a_200(
     client = make_client(cds_feedback_db=tmp_path)  # a folder: SQLite cannot open it
     response = post(client, fixture("spec-2.0-feedback-accepted.json"), path=FEEDBACK)
     assert outcome_of(response)[:2] == (503, "transient")
+
+
+def test_without_the_database_hook_calls_are_503_and_not_ready(
+    make_client: MakeClient, postgres: PostgresServer
+) -> None:
+    """A token whose replay cannot be checked is refused, and the token is not burnt."""
+    url = postgres.new_database()
+    name = url.rsplit("/", 1)[1]
+    client = make_client(database_url=url, database_timeout=0.5)
+    assert client.get("/readyz").status_code == 200
+    token = ES.token(aud=AUD)
+    postgres.cut_off(name)
+    try:
+        for _ in range(2):
+            response = post(client, high_body(), token=token)
+            assert outcome_of(response)[:2] == (503, "transient")
+            assert "postgres" not in response.text and "127.0.0.1" not in response.text
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert "database" in ready.text
+        assert post(client, fixture(SPEC_FEEDBACK[0]), path=FEEDBACK).status_code == 503
+    finally:
+        postgres.restore(name)
+    assert client.get("/readyz").status_code == 200
+    assert post(client, high_body(), token=token).status_code == 200
+    assert post(client, high_body(), token=token).status_code == 401
 
 
 @respx.mock

@@ -89,7 +89,7 @@ def test_ready_without_a_fhir_server_and_no_request_is_made(
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"terminology": "ok", "fhirServer": "not configured"},
+        "checks": {"terminology": "ok", "fhirServer": "not configured", "database": "ok"},
     }
     assert response.headers["cache-control"] == "no-store"
     assert mock.calls.call_count == 0
@@ -103,7 +103,7 @@ def test_ready_when_the_fhir_server_answers_metadata(
     response = make_client(fhir_base_url=BASE, fhir_token="tok-123").get("/readyz")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"terminology": "ok", "fhirServer": "ok"}
+    assert response.json()["checks"] == {"terminology": "ok", "fhirServer": "ok", "database": "ok"}
     assert route.call_count == 1
     assert route.calls.last.request.headers["authorization"] == "Bearer tok-123"
 

@@ -70,3 +70,16 @@ def test_throughput_covers_both_worker_settings_without_errors(figures: dict[str
         assert case["assess"]["count"] > 0
         assert case["bare"]["count"] > 0
         assert case["assess"]["errors"] == case["bare"]["errors"] == 0
+
+
+def test_replicas_reports_throughput_ratios_and_both_replay_checks(
+    figures: dict[str, Any],
+) -> None:
+    replicas = figures["replicas"]
+    assert set(replicas["throughput"]) == {"1 process", "1 process + nginx", "2 replicas + nginx"}
+    for case in replicas["throughput"].values():
+        assert case["count"] > 0
+        assert case["errors"] == 0
+        assert case["ratio"] > 0
+    assert replicas["replay_check"]["sqlite"]["p50"] > 0
+    assert replicas["replay_check"]["postgresql"]["p50"] > 0

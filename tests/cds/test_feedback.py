@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from service.cds.errors import BadHookRequest
 from service.cds.feedback import FeedbackItem, parse_feedback
-from service.feedback_store import FeedbackStore
 from tests.cds.builders import fixture
 
 STAMP = "2020-12-11T00:00:00Z"
@@ -103,14 +101,3 @@ def test_broken_feedback_is_refused(document: Any, expression: str) -> None:
         parse(document)
     assert caught.value.status == 400
     assert caught.value.expression == [expression]
-
-
-def test_identical_feedback_is_stored_once_and_different_feedback_is_kept(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "deep" / "folder" / "fb.sqlite3")
-    items = parse({"feedback": [item(), item()]})
-    assert store.add("iss", "oms-screening", items) == 1
-    assert store.add("iss", "oms-screening", items) == 0
-    assert store.add("other-iss", "oms-screening", items) == 1
-    later = parse({"feedback": [item(outcomeTimestamp="2020-12-12T00:00:00Z")]})
-    assert store.add("iss", "oms-screening", later) == 1
-    assert len(store.all()) == 3

@@ -16,6 +16,7 @@ import respx
 
 from service.security.clients import TrustedClient
 from service.security.jwt import JwksCache, JwtPolicy, JwtVerifier, ReplayCache, Unauthorized
+from service.storage.base import replay_key
 from tests.security.keys import AUD, FHIR, ISS, SigningKey, es384, jwks, rs384
 
 ES = es384()
@@ -139,15 +140,31 @@ def test_a_jti_is_accepted_once() -> None:
     assert verify(v, bearer(ES.token(jti="another"))) == ISS
 
 
-def test_the_replay_cache_forgets_a_jti_after_its_token_expired() -> None:
+def test_the_in_memory_replay_cache_forgets_a_jti_after_its_token_expired() -> None:
     now = [1000.0]
     cache = ReplayCache(clock=lambda: now[0])
-    assert cache.first_use(ISS, "j", until=1100.0)
-    assert not cache.first_use(ISS, "j", until=1100.0)
+
+    def first(jti: str, until: float) -> bool:
+        return asyncio.run(cache.first_use(replay_key(ISS, jti), until))
+
+    assert first("j", until=1100.0)
+    assert not first("j", until=1100.0)
     now[0] = 1200.0
-    assert cache.first_use(ISS, "other", until=1300.0)
+    assert first("other", until=1300.0)
     assert len(cache) == 1
-    assert cache.first_use(ISS, "j", until=1300.0)
+    assert first("j", until=1300.0)
+
+
+def test_a_checked_token_is_spent_only_when_recorded_and_only_once() -> None:
+    v = verifier()
+    token = bearer(ES.token(jti="deferred"))
+    first = asyncio.run(v.check(token, [AUD]))
+    again = asyncio.run(v.check(token, [AUD]))  # not spent yet: a retry elsewhere passes
+    asyncio.run(v.record(again))
+    with pytest.raises(Unauthorized):
+        asyncio.run(v.record(first))  # the concurrent twin loses
+    with pytest.raises(Unauthorized):
+        asyncio.run(v.check(token, [AUD]))  # spent: refused before any work
 
 
 def test_a_refused_signature_does_not_burn_the_jti() -> None:
