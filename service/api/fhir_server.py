@@ -15,12 +15,13 @@ stored resources, as the server returned them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from service import gather
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
 from service.api.responses import (
@@ -32,7 +33,6 @@ from service.api.responses import (
 from service.clients.fhir import FhirClient, limits_from, parse_location
 from service.engine import AssessmentResult, assess_ingested
 from service.errors import (
-    NotFound,
     OmsError,
     UnprocessablePayload,
     UpstreamError,
@@ -49,8 +49,6 @@ Json = dict[str, Any]
 
 router = APIRouter(prefix="/fhir")
 
-#: Page size asked for; HAPI's default maximum page size is 200.
-PAGE_SIZE = "200"
 #: FHIR `id`: what may follow `Patient/` in the path.
 FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
 
@@ -156,16 +154,7 @@ async def _assess(
 async def _read_patient_data(
     client: FhirClient, terminology: Terminology, patient_id: str
 ) -> IngestResult:
-    try:
-        patient = await client.read("Patient", patient_id)
-    except NotFound:
-        raise NotFound("No such Patient on the FHIR server") from None
-    reference = f"Patient/{patient_id}"
-    conditions, observations = await asyncio.gather(
-        client.search("Condition", {"patient": reference, "_count": PAGE_SIZE}),
-        client.search("Observation", {"patient": reference, "_count": PAGE_SIZE}),
-    )
-    bundle = _collection(client.base_url, [patient, *conditions, *observations])
+    bundle = await gather.patient_bundle(client, terminology, patient_id)
     try:
         return await run_in_threadpool(ingest_document, bundle, terminology)
     except UnprocessablePayload as exc:
@@ -174,15 +163,6 @@ async def _read_patient_data(
             f"The FHIR server's data for this patient cannot be assessed: {exc.message}",
             code="processing",
         ) from None
-
-
-def _collection(base_url: str, resources: Sequence[Json]) -> Json:
-    """A collection Bundle with server URLs as fullUrls, each resource once."""
-    entries: dict[str, Json] = {}
-    for resource in resources:
-        url = f"{base_url}{resource.get('resourceType')}/{resource.get('id')}"
-        entries.setdefault(url, {"fullUrl": url, "resource": resource})
-    return {"resourceType": "Bundle", "type": "collection", "entry": list(entries.values())}
 
 
 async def _write_back(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from service.app import create_app
+from service.settings import Settings
+from service.terminology import Terminology
 from tests.api.conftest import example
 from tests.contract.conftest import Seeded
 
@@ -92,3 +96,28 @@ def test_an_unknown_patient_is_404(service: TestClient, seeded: Seeded) -> None:
             }
         ],
     }
+
+
+@pytest.fixture(scope="module")
+def capped_service(fhir_base_url: str, terminology: Terminology) -> Iterator[TestClient]:
+    """The service with a search cap far below the longest seeded record (846
+    Observations), as a 5,000-entry cap is below a long real record."""
+    settings = Settings(fhir_base_url=fhir_base_url, fhir_max_entries=2)
+    with TestClient(create_app(settings, terminology)) as client:
+        yield client
+
+
+def test_a_record_longer_than_the_search_cap_is_still_assessed(
+    capped_service: TestClient, service: TestClient, seeded: Seeded
+) -> None:
+    """Never a 502 for a long record: past the cap the evidence is searched for by code."""
+    long_record = capped_service.get(f"/fhir/Patient/{seeded.lawrence}/$oms-assess")
+    assert long_record.status_code == 200, long_record.text[:300]
+    assert risk(long_record.json()) == "low"
+
+    capped = capped_service.get(f"/fhir/Patient/{seeded.oms_high}/$oms-assess")
+    full = service.get(f"/fhir/Patient/{seeded.oms_high}/$oms-assess")
+    assert capped.status_code == full.status_code == 200
+    assert criteria(capped.json()["entry"][0]["resource"]) == criteria(
+        full.json()["entry"][0]["resource"]
+    )
