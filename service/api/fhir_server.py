@@ -1,15 +1,9 @@
-"""`Patient/{id}/$oms-assess`: assess a patient held by the configured FHIR server.
+"""`Patient/{id}/$oms-assess`: HTTP in and out of the use case `service.patient_assessment`.
 
-The Patient, all its Conditions and all its Observations are read (whole-patient
-searches, paged) and assessed by the same ingest and engine as the type-level
-operation, so the same data gives the same answer. Whole-patient rather than
-code-narrowed searches: measured on the sandbox server they were as fast or faster
-(docs/FHIR_SERVER.md), need no chunking of ~140 codes under a 2,000-character URL,
-and leave every code-matching rule (system aliases, whitespace) to ingest alone.
-
-`?persist=true` (or a Parameters body with `persist` on POST) also writes the results
-back in one idempotent transaction (`service.mappers.write_back`) and answers with the
-stored resources, as the server returned them.
+The use case reads the patient (`service.gather`), assesses it with the same ingest and
+engine as the type-level operation, and with `?persist=true` (or a Parameters body with
+`persist` on POST) writes the results back in one idempotent transaction. This module
+only translates: the path and query, the client, the deadline, the answer.
 """
 
 from __future__ import annotations
@@ -19,9 +13,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.concurrency import run_in_threadpool
 
-from service import gather
+from service import patient_assessment
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
 from service.api.responses import (
@@ -30,17 +23,13 @@ from service.api.responses import (
     openapi_json_body,
     resource_schema,
 )
-from service.clients.fhir import FhirClient, limits_from, parse_location
-from service.engine import AssessmentResult, assess_ingested
+from service.clients.fhir import FhirClient, limits_from
 from service.errors import (
     OmsError,
     UnprocessablePayload,
-    UpstreamError,
     UpstreamTimeout,
 )
-from service.ingest import IngestResult, ingest_document
 from service.json_reader import read_json
-from service.mappers import write_back
 from service.metrics import ASSESSMENTS, UPSTREAM_ERRORS, count_upstream
 from service.settings import Settings
 from service.terminology import Terminology
@@ -143,65 +132,11 @@ async def _bounded(settings: Settings, work: Any) -> Json:
 async def _assess(
     client: FhirClient, terminology: Terminology, patient_id: str, *, persist: bool
 ) -> Json:
-    ingested = await _read_patient_data(client, terminology, patient_id)
-    result = await run_in_threadpool(assess_ingested, ingested, terminology)
-    ASSESSMENTS.labels("fhir-patient", str(result.assessment.risk)).inc()
-    if not persist:
-        return result.bundle
-    return await _write_back(client, terminology, ingested, result)
-
-
-async def _read_patient_data(
-    client: FhirClient, terminology: Terminology, patient_id: str
-) -> IngestResult:
-    bundle = await gather.patient_bundle(client, terminology, patient_id)
-    try:
-        return await run_in_threadpool(ingest_document, bundle, terminology)
-    except UnprocessablePayload as exc:
-        # The server's data, not the caller's request, is unusable: say so, without values.
-        raise UpstreamError(
-            f"The FHIR server's data for this patient cannot be assessed: {exc.message}",
-            code="processing",
-        ) from None
-
-
-async def _write_back(
-    client: FhirClient, terminology: Terminology, ingested: IngestResult, result: AssessmentResult
-) -> Json:
-    fingerprints = [
-        write_back.evidence_fingerprint(kept.resource, kept.reference)
-        for kept in (*ingested.conditions, *ingested.observations)
-    ]
-    key = write_back.assessment_key(
-        ingested.patient, fingerprints, write_back.rule_set_version(terminology)
+    answer = await patient_assessment.assess_patient(
+        client, terminology, patient_id, persist=persist
     )
-    entries = [(entry["fullUrl"], entry["resource"]) for entry in result.bundle["entry"]]
-    response = await client.transaction(write_back.transaction(entries, key), idempotent=True)
-    stored = await asyncio.gather(
-        *(client.read(location.resource_type, location.id) for location in _locations(response))
-    )
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": result.bundle["timestamp"],
-        "entry": [
-            {"fullUrl": f"{client.base_url}{r['resourceType']}/{r['id']}", "resource": r}
-            for r in stored
-        ],
-    }
-
-
-def _locations(response: Json) -> list[Any]:
-    """Where each entry was stored (created, or found by its condition)."""
-    locations = []
-    for entry in response.get("entry") or []:
-        answer = entry.get("response") if isinstance(entry, dict) else None
-        location = answer.get("location") if isinstance(answer, dict) else None
-        parsed = parse_location(location) if isinstance(location, str) else None
-        if parsed is None:
-            raise UpstreamError("The FHIR server's transaction response lacks a location")
-        locations.append(parsed)
-    return locations
+    ASSESSMENTS.labels("fhir-patient", answer.risk).inc()
+    return answer.bundle
 
 
 def _persist_parameter(body: bytes) -> bool:

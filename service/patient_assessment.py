@@ -1,0 +1,95 @@
+"""The use cases assess-a-patient and assess-and-persist, against a FHIR server.
+
+Read the patient (`service.gather`), assess it with the engine every entry point shares,
+and, when asked, write the RiskAssessment, CarePlan and Provenance back in one idempotent
+transaction: conditional creates keyed on the patient, the evidence read (with its
+versions) and the rule set (`service.mappers.write_back`), then answer with the
+resources as the server stored them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from service import gather
+from service.clients.fhir import FhirClient, parse_location
+from service.engine import AssessmentResult, assess_ingested
+from service.errors import UnprocessablePayload, UpstreamError
+from service.fhir_json import Json
+from service.ingest import IngestResult, ingest_document
+from service.mappers import write_back
+from service.terminology import Terminology
+
+
+@dataclass(frozen=True, slots=True)
+class PatientAnswer:
+    """The answer Bundle (the stored resources when persisted) and the risk code."""
+
+    bundle: Json
+    risk: str
+
+
+async def assess_patient(
+    client: FhirClient, terminology: Terminology, patient_id: str, *, persist: bool
+) -> PatientAnswer:
+    ingested = await _read_patient_data(client, terminology, patient_id)
+    result = await asyncio.to_thread(assess_ingested, ingested, terminology)
+    risk = str(result.assessment.risk)
+    if not persist:
+        return PatientAnswer(result.bundle, risk)
+    return PatientAnswer(await _write_back(client, terminology, ingested, result), risk)
+
+
+async def _read_patient_data(
+    client: FhirClient, terminology: Terminology, patient_id: str
+) -> IngestResult:
+    bundle = await gather.patient_bundle(client, terminology, patient_id)
+    try:
+        return await asyncio.to_thread(ingest_document, bundle, terminology)
+    except UnprocessablePayload as exc:
+        # The server's data, not the caller's request, is unusable: say so, without values.
+        raise UpstreamError(
+            f"The FHIR server's data for this patient cannot be assessed: {exc.message}",
+            code="processing",
+        ) from None
+
+
+async def _write_back(
+    client: FhirClient, terminology: Terminology, ingested: IngestResult, result: AssessmentResult
+) -> Json:
+    fingerprints = [
+        write_back.evidence_fingerprint(kept.resource, kept.reference)
+        for kept in (*ingested.conditions, *ingested.observations)
+    ]
+    key = write_back.assessment_key(
+        ingested.patient, fingerprints, write_back.rule_set_version(terminology)
+    )
+    entries = [(entry["fullUrl"], entry["resource"]) for entry in result.bundle["entry"]]
+    response = await client.transaction(write_back.transaction(entries, key), idempotent=True)
+    stored = await asyncio.gather(
+        *(client.read(location.resource_type, location.id) for location in _locations(response))
+    )
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": result.bundle["timestamp"],
+        "entry": [
+            {"fullUrl": f"{client.base_url}{r['resourceType']}/{r['id']}", "resource": r}
+            for r in stored
+        ],
+    }
+
+
+def _locations(response: Json) -> list[Any]:
+    """Where each entry was stored (created, or found by its condition)."""
+    locations = []
+    for entry in response.get("entry") or []:
+        answer = entry.get("response") if isinstance(entry, dict) else None
+        location = answer.get("location") if isinstance(answer, dict) else None
+        parsed = parse_location(location) if isinstance(location, str) else None
+        if parsed is None:
+            raise UpstreamError("The FHIR server's transaction response lacks a location")
+        locations.append(parsed)
+    return locations
