@@ -87,6 +87,24 @@ class NotFound(OmsError):
     default_code = "not-found"
 
 
+class Unauthorized(OmsError):
+    """The caller is not an authenticated, trusted CDS client: 401, no detail (why a
+    token failed is logged as a reason, never told to whoever sent it)."""
+
+    status = 401
+    default_code = "login"
+
+    def __init__(self, message: str = "Not an authenticated, trusted client") -> None:
+        super().__init__(message)
+
+
+class FhirServerNotConfigured(OmsError):
+    """No `OMS_FHIR_BASE_URL`: this deployment reads no FHIR server, 501."""
+
+    status = 501
+    default_code = "not-supported"
+
+
 class UpstreamError(OmsError):
     """The configured FHIR server failed or answered something unusable, 502."""
 

@@ -36,9 +36,10 @@ from service.cds.feedback import parse_feedback
 from service.cds.prefetch import FetchLimits, Found, gather
 from service.cds.request import HookRequest, parse_hook_request
 from service.cds.screen import assess_hook
+from service.errors import Unauthorized
 from service.metrics import ASSESSMENTS, JWT_REJECTIONS, STORAGE_ERRORS
 from service.security.clients import TrustedClient, dev_client, load_clients
-from service.security.jwt import Checked, JwtPolicy, JwtVerifier, Unauthorized
+from service.security.jwt import Checked, JwtPolicy, JwtVerifier
 from service.settings import Settings
 from service.storage import Storage, StorageUnavailable, feedback_rows
 from service.terminology import Terminology

@@ -25,6 +25,7 @@ from service.api.responses import (
 )
 from service.clients.fhir import FhirClient, limits_from
 from service.errors import (
+    FhirServerNotConfigured,
     OmsError,
     UnprocessablePayload,
     UpstreamTimeout,
@@ -40,13 +41,6 @@ router = APIRouter(prefix="/fhir")
 
 #: FHIR `id`: what may follow `Patient/` in the path.
 FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
-
-
-class FhirServerNotConfigured(OmsError):
-    """No `OMS_FHIR_BASE_URL`: this deployment reads no FHIR server, 501."""
-
-    status = 501
-    default_code = "not-supported"
 
 
 async def fhir_client(settings: SettingsDep) -> AsyncIterator[FhirClient]:

@@ -34,6 +34,7 @@ from typing import Any, NoReturn, Protocol
 import httpx
 import jwt
 
+from service.errors import Unauthorized
 from service.metrics import JWT_REJECTIONS, REPLAY_CHECK
 from service.security.clients import TrustedClient, by_iss
 from service.storage.base import replay_key
@@ -49,10 +50,6 @@ _JWKS_MAX_BYTES = 256 * 1024
 _MIN_RSA_BITS = 2048
 
 Json = dict[str, Any]
-
-
-class Unauthorized(Exception):
-    """The caller is not an authenticated, trusted CDS client: 401, no detail."""
 
 
 @dataclass(frozen=True, slots=True)

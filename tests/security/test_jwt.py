@@ -14,8 +14,9 @@ import jwt
 import pytest
 import respx
 
+from service.errors import Unauthorized
 from service.security.clients import TrustedClient
-from service.security.jwt import JwksCache, JwtPolicy, JwtVerifier, ReplayCache, Unauthorized
+from service.security.jwt import JwksCache, JwtPolicy, JwtVerifier, ReplayCache
 from service.storage.base import replay_key
 from tests.security.keys import AUD, FHIR, ISS, SigningKey, es384, jwks, rs384
 
