@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service import defaults
+
 #: The built profiles shipped with the package (in a checkout, `service/profiles` links to
 #: `profiles/fsh-generated/resources`).
 DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -19,9 +21,9 @@ class Settings(BaseSettings):
     profiles_dir: Path = DEFAULT_PROFILES_DIR
 
     #: Largest request body accepted, in bytes (`OMS_MAX_BODY_BYTES`); larger gets 413.
-    max_body_bytes: int = 32 * 1024 * 1024
+    max_body_bytes: int = defaults.MAX_BODY_BYTES
     #: Most Bundle entries one request may carry (`OMS_MAX_ENTRIES`); more gets 413.
-    max_entries: int = 250_000
+    max_entries: int = defaults.MAX_ENTRIES
 
     #: Address `oms-cds serve` binds to by default (`OMS_HOST`, `OMS_PORT`).
     host: str = "127.0.0.1"
@@ -33,16 +35,16 @@ class Settings(BaseSettings):
     fhir_token: SecretStr | None = None
     #: Seconds: connect and read timeouts per request, and the bound on one whole
     #: operation against the server, retries and paging included.
-    fhir_connect_timeout: float = 3.0
-    fhir_read_timeout: float = 10.0
-    fhir_deadline: float = 20.0
+    fhir_connect_timeout: float = defaults.FHIR_CONNECT_TIMEOUT
+    fhir_read_timeout: float = defaults.FHIR_READ_TIMEOUT
+    fhir_deadline: float = defaults.FHIR_DEADLINE
     #: Retries of reads after connection errors, 429 and 503; longest Retry-After honoured.
-    fhir_max_retries: int = 2
-    fhir_retry_after_cap: float = 5.0
+    fhir_max_retries: int = defaults.FHIR_MAX_RETRIES
+    fhir_retry_after_cap: float = defaults.FHIR_RETRY_AFTER_CAP
     #: Caps on one search: pages followed, entries, bytes.
-    fhir_max_pages: int = 20
-    fhir_max_entries: int = 5_000
-    fhir_max_bytes: int = 32 * 1024 * 1024
+    fhir_max_pages: int = defaults.FHIR_MAX_PAGES
+    fhir_max_entries: int = defaults.FHIR_MAX_ENTRIES
+    fhir_max_bytes: int = defaults.FHIR_MAX_BYTES
     #: /readyz: seconds allowed for the FHIR server's `GET metadata`, and seconds its
     #: answer is reused, so frequent probes do not hammer the server.
     readyz_fhir_timeout: float = 2.0
@@ -62,8 +64,8 @@ class Settings(BaseSettings):
     #: The embedded database's file when `OMS_DATABASE_URL` is unset (`OMS_CDS_FEEDBACK_DB`).
     cds_feedback_db: Path = Path("var/feedback.sqlite3")
     #: FHIR-server fallback: per-request timeout and the most search pages followed.
-    cds_fhir_timeout_seconds: float = 3.0
-    cds_fhir_max_pages: int = 10
+    cds_fhir_timeout_seconds: float = defaults.CDS_FHIR_TIMEOUT
+    cds_fhir_max_pages: int = defaults.CDS_FHIR_MAX_PAGES
     #: Clock skew tolerated on JWT `exp`/`iat`, and the longest JWT lifetime accepted.
     cds_jwt_leeway_seconds: int = 60
     cds_jwt_max_lifetime_seconds: int = 3600

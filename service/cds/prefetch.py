@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from service import defaults
 from service.cds.discovery import PATIENT_TOKEN, PrefetchKey
 from service.cds.errors import PreconditionFailed
 from service.cds.request import HookRequest
@@ -52,9 +53,9 @@ class FetchLimits:
     """Per-request timeout (connect, read), pages per search (a prefetch page counts),
     bytes per search (`OMS_CDS_FHIR_TIMEOUT_SECONDS`, `OMS_CDS_FHIR_MAX_PAGES`)."""
 
-    timeout: float = 3.0
-    max_pages: int = 10
-    max_bytes: int = 32 * 1024 * 1024
+    timeout: float = defaults.CDS_FHIR_TIMEOUT
+    max_pages: int = defaults.CDS_FHIR_MAX_PAGES
+    max_bytes: int = defaults.MAX_BODY_BYTES
 
     @property
     def deadline(self) -> float:

@@ -48,6 +48,7 @@ import certifi
 import httpx
 import orjson
 
+from service import defaults
 from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
 from service.fhir_json import Json
 from service.settings import Settings
@@ -100,16 +101,16 @@ class FhirServerError(UpstreamError):
 class FhirClientLimits:
     """Timeouts (seconds), retry policy and paging caps; defaults suit an EHR at hand."""
 
-    connect_timeout: float = 3.0
-    read_timeout: float = 10.0
+    connect_timeout: float = defaults.FHIR_CONNECT_TIMEOUT
+    read_timeout: float = defaults.FHIR_READ_TIMEOUT
     #: Bound on one public call, retries, back-off and every page included.
-    deadline: float = 20.0
-    max_retries: int = 2
+    deadline: float = defaults.FHIR_DEADLINE
+    max_retries: int = defaults.FHIR_MAX_RETRIES
     backoff_base: float = 0.25
-    retry_after_cap: float = 5.0
-    max_pages: int = 20
-    max_entries: int = 5_000
-    max_bytes: int = 32 * 1024 * 1024
+    retry_after_cap: float = defaults.FHIR_RETRY_AFTER_CAP
+    max_pages: int = defaults.FHIR_MAX_PAGES
+    max_entries: int = defaults.FHIR_MAX_ENTRIES
+    max_bytes: int = defaults.FHIR_MAX_BYTES
 
 
 def limits_from(settings: Settings) -> FhirClientLimits:

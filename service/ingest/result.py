@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from service import defaults
 from service.fhir_json import Json
 
 
@@ -47,4 +48,4 @@ def is_input_path(identity: str) -> bool:
 
 
 #: Most Bundle entries one request may carry (`OMS_MAX_ENTRIES` at the HTTP edge).
-DEFAULT_MAX_ENTRIES: Final = 250_000
+DEFAULT_MAX_ENTRIES: Final = defaults.MAX_ENTRIES

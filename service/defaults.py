@@ -1,0 +1,25 @@
+"""Every default number in one place: `Settings` takes its defaults from here, and so do
+the few building blocks (ingest, the FHIR client, the CDS fetch limits) that can be used
+without settings (tests, the CLI, embedding)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Largest request body, bytes; most Bundle entries in one request.
+MAX_BODY_BYTES: Final = 32 * 1024 * 1024
+MAX_ENTRIES: Final = 250_000
+
+#: The configured FHIR server: timeouts (s), retries, and caps on one search.
+FHIR_CONNECT_TIMEOUT: Final = 3.0
+FHIR_READ_TIMEOUT: Final = 10.0
+FHIR_DEADLINE: Final = 20.0
+FHIR_MAX_RETRIES: Final = 2
+FHIR_RETRY_AFTER_CAP: Final = 5.0
+FHIR_MAX_PAGES: Final = 20
+FHIR_MAX_ENTRIES: Final = 5_000
+FHIR_MAX_BYTES: Final = 32 * 1024 * 1024
+
+#: The CDS Hooks FHIR-server fallback: per-request timeout (s) and pages per search.
+CDS_FHIR_TIMEOUT: Final = 3.0
+CDS_FHIR_MAX_PAGES: Final = 10
