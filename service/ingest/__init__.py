@@ -37,7 +37,7 @@ from __future__ import annotations
 from service.fhir_json import Json
 from service.ingest.collector import collector_paused
 from service.ingest.parsed import ingest_dict, ingest_parsed
-from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, KeptResource
+from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, KeptResource, is_input_path
 from service.ingest.skeleton import SkeletonUnsure, decode_skeleton, ingest_skeleton
 from service.ingest.validate import (
     CONDITION_VER_STATUS,
@@ -59,6 +59,7 @@ __all__ = [
     "KeptResource",
     "ingest",
     "ingest_document",
+    "is_input_path",
     "verification_status",
 ]
 
