@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from service.api import cds_hooks, errors, fhir, fhir_server, health
+from service.api import cds_hooks, errors, fhir, fhir_server, health, smart_app
 from service.api.request_log import RequestLogMiddleware
 from service.settings import Settings
 from service.terminology import Terminology, load_terminology
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
     app.include_router(fhir.router)
     app.include_router(fhir_server.router)
     cds_hooks.install(app)
+    smart_app.install(app)
     app.add_middleware(RequestLogMiddleware)
     return app
 

@@ -68,3 +68,7 @@ class Settings(BaseSettings):
     #: Clock skew tolerated on JWT `exp`/`iat`, and the longest JWT lifetime accepted.
     cds_jwt_leeway_seconds: int = 60
     cds_jwt_max_lifetime_seconds: int = 3600
+
+    #: SMART on FHIR clinician app at /app (docs/SMART_APP.md): the OAuth client id it
+    #: uses with the EHR's authorization server (`OMS_SMART_CLIENT_ID`).
+    smart_client_id: str = "oms-cds"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 import httpx
@@ -113,6 +114,12 @@ def expected_audiences(request: Request, settings: Settings) -> list[str]:
     return [url, url + "/"]
 
 
+def app_launch_url(request: Request, settings: Settings) -> str:
+    """The clinician app's SMART launch URL, under OMS_PUBLIC_BASE_URL if set."""
+    base = settings.public_base_url or str(request.base_url)
+    return base.rstrip("/") + "/app/launch.html"
+
+
 @router.get("")
 async def discovery(terminology: TerminologyDep) -> Response:
     return _json(discovery_document(terminology))
@@ -183,7 +190,12 @@ async def oms_screening(
     )
     keys = prefetch_keys(terminology)
     found = await gather(hook_request, keys, client, limits, state.fhir_transport)
-    cards = await run_in_threadpool(screen, hook_request, found, terminology)
+    cards = await run_in_threadpool(
+        partial(screen, app_launch_url=app_launch_url(request, settings)),
+        hook_request,
+        found,
+        terminology,
+    )
     log.info("cds hook answered", extra={"hook_instance": hook_request.hook_instance})
     return _json({"cards": cards})
 

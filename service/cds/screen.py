@@ -40,7 +40,13 @@ def assemble(found: Sequence[Found]) -> Json:
     return bundle
 
 
-def screen(request: HookRequest, found: Sequence[Found], terminology: Terminology) -> list[Json]:
+def screen(
+    request: HookRequest,
+    found: Sequence[Found],
+    terminology: Terminology,
+    *,
+    app_launch_url: str | None = None,
+) -> list[Json]:
     """The cards for the gathered data (CPU-bound: call it from a worker thread)."""
     body = orjson.dumps(assemble(found))
     try:
@@ -54,7 +60,7 @@ def screen(request: HookRequest, found: Sequence[Found], terminology: Terminolog
             code="invalid",
             expression=["context.patientId"],
         )
-    return cards_for(result, terminology)
+    return cards_for(result, terminology, app_launch_url=app_launch_url)
 
 
 def _source_path(path: str, found: Sequence[Found]) -> str:
