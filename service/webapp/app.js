@@ -208,7 +208,8 @@ async function renderTimeline(criteria, byReference) {
     data: { values: points },
     mark: { type: "point", filled: true, size: 160, strokeWidth: 2, tooltip: true },
     encoding: {
-      x: { field: "date", type: "temporal", title: "Date recorded", axis: { format: "%b %Y", labelAngle: 0 } },
+      x: { field: "date", type: "temporal", title: "Date recorded", scale: { padding: 18 },
+           axis: { format: "%b %Y", labelAngle: 0, tickCount: { interval: "month", step: 1 } } },
       y: { field: "criterion", type: "nominal", title: null, sort: criteria.map((c) => c.display),
            scale: { domain: criteria.map((c) => c.display) }, axis: { labelLimit: 260, labelFontSize: 13 } },
       shape: { field: "finding", type: "nominal", title: "Finding",
@@ -222,7 +223,7 @@ async function renderTimeline(criteria, byReference) {
         { field: "status", title: "Status" },
       ],
     },
-    config: { font: "system-ui, sans-serif", axis: { labelFontSize: 12, titleFontSize: 13 }, legend: { orient: "bottom", labelFontSize: 12 } },
+    config: { font: "system-ui, sans-serif", axis: { labelFontSize: 12, titleFontSize: 13 }, legend: { orient: "bottom", labelFontSize: 12, labelLimit: 400 } },
   };
   await vegaEmbed("#timeline", spec, { actions: false, renderer: "svg" });
 }
@@ -358,7 +359,9 @@ async function main() {
   try {
     client = await FHIR.oauth2.ready();
   } catch (e) {
-    showError("The app could not finish signing in to the EHR. Open it again from the EHR.");
+    // fhirclient forgets the session after a 401, so this is also what a reload shows then.
+    showError("There is no open session with the EHR: it has expired, or the app was not " +
+      "opened by the EHR. Open the app again from the EHR.");
     return;
   }
   try {
@@ -389,8 +392,8 @@ async function main() {
     renderPlan(carePlan, plan);
     const device = (provenance.contained || []).find((r) => r.resourceType === "Device") || {};
     const version = ((device.version || [])[0] || {}).value || "unknown";
-    const computed = new Date(result.timestamp);
-    $("computed").textContent = `Computed by oms-cds ${version} at ${computed.toLocaleString()} ` +
+    const computed = new Date(result.timestamp).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    $("computed").textContent = `Computed by oms-cds ${version} on ${computed} ` +
       `from ${record.conditions.length} Condition(s) and ${record.observations.length} Observation(s). ` +
       "oms-cds stores no patient data.";
     setupSave(client, input);

@@ -69,6 +69,11 @@ const provider = new Provider(ISSUER, {
       },
     },
   },
+  // Every launch asks again, so each launch's context (patient) makes its own grant.
+  loadExistingGrant: async (ctx) => {
+    const grantId = ctx.oidc.result?.consent?.grantId;
+    return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+  },
   extraTokenClaims: async (ctx, token) => grantContext.get(token.grantId),
   clientBasedCORS: () => true,
   findAccount: async (ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, fhirUser: `${FHIR_BASE}/${PRACTITIONER}` }) }),
@@ -115,7 +120,7 @@ async function interaction(req, res) {
     const picker = launch ? '' : `<label for="patient">Patient</label>
       <select id="patient" name="patient">${patients.map((p) => `<option value="${escapeHtml(p.id)}">${escapeHtml(p.name)}</option>`).join('')}</select>`;
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end(`<!doctype html><html lang="en"><head><title>Test EHR sign-in</title></head><body><main>
+    res.end(`<!doctype html><html lang="en"><head><title>Test EHR sign-in</title><link rel="icon" href="data:,"></head><body><main>
       <h1>Test EHR: allow oms-cds?</h1><p>Signed in as ${escapeHtml(PRACTITIONER)}. Scopes: ${escapeHtml(scopes.join(' '))}</p>
       <form method="post">${picker}<button name="decision" value="allow">Allow</button>
       <button name="decision" value="deny">Deny</button></form></main></body></html>`);
