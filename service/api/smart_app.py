@@ -96,7 +96,7 @@ async def oms_write_back(
     request: Request,
     settings: SettingsDep,
     terminology: TerminologyDep,
-    author: Annotated[str | None, Query(max_length=200)] = None,
+    author: Annotated[str | None, Query()] = None,
 ) -> FhirJsonResponse:
     """Assess the posted Bundle; answer with the idempotent transaction storing the results.
 

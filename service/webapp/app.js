@@ -200,6 +200,11 @@ async function renderTimeline(criteria, byReference) {
   if (undated) note.push(`${undated} piece(s) of evidence have no date and are listed in the table only.`);
   $("timeline-note").textContent = note.join(" ");
   if (points.length === 0) { $("timeline").replaceChildren(); return; }
+  const times = points.map((p) => Date.parse(p.date)).filter((t) => !Number.isNaN(t));
+  const spanDays = (Math.max(...times) - Math.min(...times)) / 864e5;
+  const xAxis = spanDays > 90
+    ? { format: "%b %Y", labelAngle: 0, tickCount: { interval: "month", step: 1 } }
+    : { format: "%d %b %Y", labelAngle: 0, tickCount: 5 };
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     description: `Timeline of ${points.length} dated evidence item(s) per OMS criterion`,
@@ -208,8 +213,7 @@ async function renderTimeline(criteria, byReference) {
     data: { values: points },
     mark: { type: "point", filled: true, size: 160, strokeWidth: 2, tooltip: true },
     encoding: {
-      x: { field: "date", type: "temporal", title: "Date recorded", scale: { padding: 18 },
-           axis: { format: "%b %Y", labelAngle: 0, tickCount: { interval: "month", step: 1 } } },
+      x: { field: "date", type: "temporal", title: "Date recorded", scale: { padding: 18 }, axis: xAxis },
       y: { field: "criterion", type: "nominal", title: null, sort: criteria.map((c) => c.display),
            scale: { domain: criteria.map((c) => c.display) }, axis: { labelLimit: 260, labelFontSize: 13 } },
       shape: { field: "finding", type: "nominal", title: "Finding",

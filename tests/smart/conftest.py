@@ -62,9 +62,10 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], what: str, within: fl
             pytest.fail(f"{what} exited with {process.returncode}")
         try:
             httpx.get(url, timeout=2)
-            return
         except httpx.TransportError:
             time.sleep(0.1)
+        else:
+            return
     pytest.fail(f"{what} did not start within {within:g} s")
 
 
@@ -135,7 +136,8 @@ def example_transaction(name: str) -> Json:
     remits, and the timeline should show evidence spread over months.
     """
     entries = [
-        e for e in orjson.loads((seed.EXAMPLES / f"{name}.json").read_bytes())["entry"]
+        e
+        for e in orjson.loads((seed.EXAMPLES / f"{name}.json").read_bytes())["entry"]
         if e["resource"]["resourceType"] in _CLINICAL
     ]
     renames: dict[str, str] = {}

@@ -104,6 +104,14 @@ def test_ehr_launch_from_the_high_card(stack: Stack, page: Any) -> None:
     assert "Mitigate trigger" in page.locator("#plan li").first.inner_text()
     assert "Computed by oms-cds 0.1.0" in page.locator("#computed").inner_text()
     finish(page, "ehr-launch-high")
+    # A tablet in portrait, and the printed page: the same content, nothing cut off.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.wait_for_timeout(300)  # vega-embed re-lays the chart out on resize
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    finish(page, "ehr-launch-high-tablet")
+    page.emulate_media(media="print")
+    assert not page.get_by_role("button", name="Save to chart").is_visible()
+    page.screenshot(path=SCREENSHOTS / "ehr-launch-high-print.png", full_page=True)
 
 
 def test_ehr_launch_from_the_moderate_card(stack: Stack, page: Any) -> None:
