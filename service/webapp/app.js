@@ -343,6 +343,7 @@ function setupSave(client, input) {
       button.textContent = "Saved";
     } catch (e) {
       status.textContent = e instanceof UserFacingError ? e.message : "Not saved: an unexpected error occurred.";
+      status.className = "error";
       document.body.dataset.saved = "error";
       button.disabled = false;
       saving = false;
