@@ -5,8 +5,8 @@ Started here, each on 127.0.0.1 on a free port, each stopped by its PID:
   OMS examples (high, moderate, low), a patient with no data, a Practitioner (the
   clinician) and the 846-Observation Synthea patient;
 * the test EHR (`ehr.mjs`): oidc-provider as a SMART 2.x authorization server, in front
-  of the sandbox with a patient-compartment check (its node packages come from
-  `npm ci` on package-lock.json);
+  of the sandbox with a patient-compartment check; its node packages, Node 22 itself
+  included (npm's `node` package), come from `npm ci` on package-lock.json;
 * oms-cds itself (uvicorn), serving the app at /app;
 * Debian's Chromium (`/usr/bin/chromium`), driven by Playwright; Playwright never
   downloads a browser here.
@@ -77,6 +77,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _node() -> str:
+    """Node 22 from npm's `node` package (oidc-provider 9 wants 22), else the system's node."""
+    bundled = HERE / "node_modules" / ".bin" / "node"
+    return str(bundled) if os.access(bundled, os.X_OK) else "node"
 
 
 @dataclass(frozen=True)
@@ -231,7 +237,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         }
         with (logs / "ehr.log").open("wb") as log:
             ehr = subprocess.Popen(
-                ["node", str(HERE / "ehr.mjs"), str(ehr_port), sandbox.base_url,
+                [_node(), str(HERE / "ehr.mjs"), str(ehr_port), sandbox.base_url,
                  f"{service_url}/app/index.html"],
                 stdout=log, stderr=subprocess.STDOUT, env=env,
             )  # fmt: skip
