@@ -155,6 +155,9 @@ def test_standalone_launch_with_the_patient_picker(stack: Stack, page: Any) -> N
     page.wait_for_selector(READY, timeout=60_000)
     assert "Leo Moreau" in page.locator("#banner").inner_text()
     assert page.locator("#risk-level").inner_text() == "Moderate (2 of 4 criteria met)"
+    assert criteria_statuses(page)["opsoclonus"] == "✔ Met"
+    assert page.locator("#timeline svg path[role=graphics-symbol]").count() == 2
+    assert page.locator("#plan li").count() == 3
     finish(page, "standalone-moderate")
 
 
