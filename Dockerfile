@@ -18,8 +18,8 @@ HEALTHCHECK --interval=10s --timeout=15s --start-period=180s --retries=6 \
 # ---- oms-cds ----------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm AS wheels
 WORKDIR /src
-COPY pyproject.toml ./
-COPY docs/ARCHITECTURE.md docs/
+COPY pyproject.toml README.md ./
+COPY profiles/fsh-generated/resources profiles/fsh-generated/resources
 COPY service service
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
@@ -27,13 +27,11 @@ FROM python:3.11-slim-bookworm AS oms-cds
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     OMS_HOST=0.0.0.0 \
-    OMS_PORT=8080 \
-    OMS_PROFILES_DIR=/app/profiles/fsh-generated/resources
+    OMS_PORT=8080
 RUN useradd --system --uid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin oms
 COPY --from=wheels /wheels /tmp/wheels
 RUN pip install --no-cache-dir --no-index --find-links /tmp/wheels oms-cds && rm -rf /tmp/wheels
 WORKDIR /app
-COPY profiles/fsh-generated/resources profiles/fsh-generated/resources
 # CDS Hooks feedback is stored in SQLite under var/ (OMS_CDS_FEEDBACK_DB): the only place
 # the service writes, so the only folder its user owns. Mount a volume there to keep it.
 RUN mkdir -p /app/var && chown 10001 /app/var

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv serve test lint profiles profiles-check validate contract bench fuzz fuzz-deep
+.PHONY: venv serve test check lint profiles profiles-check validate contract bench fuzz fuzz-deep
 
 ## The project's venv with the test and bench tools.
 venv: $(DEV_STAMP)
@@ -29,6 +29,11 @@ serve: $(RUN_STAMP)
 test: venv profiles-check lint
 	$(BIN)/pytest -p no:cacheprovider
 
+## The fast inner loop (under a minute): lint, then the unit and API tests, without the
+## real-server, validator, fuzz and slow tests that `make test` adds.
+check: venv lint
+	$(BIN)/pytest -p no:cacheprovider -q -m "not contract and not fuzz and not validator and not slow"
+
 lint: venv
 	$(BIN)/ruff check service tests bench
 	$(BIN)/mypy --strict service bench
@@ -46,7 +51,7 @@ profiles-check:
 validate:
 	scripts/validate-fhir profiles/fsh-generated/resources
 
-## The contract suite alone: against the sandbox server it starts, or OMS_CONTRACT_FHIR_URL.
+## The contract suite alone: against sekmet and HAPI (it starts both), or OMS_CONTRACT_FHIR_URL.
 contract: venv
 	$(BIN)/pytest -p no:cacheprovider -m contract tests/contract
 

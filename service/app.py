@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from service.api import cds_hooks, errors, fhir, fhir_server, health, smart_app
+from service.api.paths import PathCourtesyMiddleware
 from service.api.request_log import RequestLogMiddleware
+from service.mappers.provenance import service_version
 from service.settings import Settings
 from service.terminology import Terminology, load_terminology
 
@@ -18,7 +20,8 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
     app = FastAPI(
         title="oms-cds",
         summary="FHIR R4 decision support for opsoclonus myoclonus syndrome",
-        version="0.1.0",
+        version=service_version(),
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.terminology = terminology
@@ -29,6 +32,7 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
     cds_hooks.install(app)
     smart_app.install(app)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(PathCourtesyMiddleware)
     return app
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import orjson
 
-from service.api.responses import operation_outcome
+from service.api.responses import outcome_of
 from service.engine import AssessmentResult, assess_payload
-from service.errors import OmsError
+from service.errors import OmsError, TerminologyError
 from service.logs import configure_logging
 from service.settings import Settings
-from service.terminology import load_terminology
+from service.terminology import Terminology, load_terminology
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,18 +29,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--summary", action="store_true", help="print a readable criteria table instead"
     )
     args = parser.parse_args(argv)
+    settings = Settings()
+    try:
+        terminology = load_terminology(settings.profiles_dir)
+    except TerminologyError as exc:
+        print(f"oms-cds: {exc.message}", file=sys.stderr)
+        return 2
     if args.command == "serve":
-        return _serve(args.host, args.port)
-    return _assess(args.file, summary=args.summary)
+        return _serve(settings, terminology, args.host, args.port)
+    return _assess(terminology, args.file, summary=args.summary)
 
 
-def _serve(host: str | None, port: int | None) -> int:
+def _serve(settings: Settings, terminology: Terminology, host: str | None, port: int | None) -> int:
     import uvicorn
 
-    settings = Settings()
+    from service.app import create_app
+
     configure_logging()
     uvicorn.run(
-        "service.app:app",
+        create_app(settings, terminology),
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,
@@ -49,9 +56,7 @@ def _serve(host: str | None, port: int | None) -> int:
     return 0
 
 
-def _assess(file: str, *, summary: bool) -> int:
-    settings = Settings()
-    terminology = load_terminology(settings.profiles_dir)
+def _assess(terminology: Terminology, file: str, *, summary: bool) -> int:
     try:
         body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as exc:
@@ -60,7 +65,7 @@ def _assess(file: str, *, summary: bool) -> int:
     try:
         result = assess_payload(body, terminology)
     except OmsError as exc:
-        outcome = operation_outcome("error", exc.code, exc.message, exc.expression)
+        outcome = outcome_of(exc, "error")
         sys.stderr.buffer.write(orjson.dumps(outcome, option=orjson.OPT_INDENT_2) + b"\n")
         return 1
     if summary:

@@ -11,19 +11,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from service.domain.criteria import Assessment, assess
+from service.domain.dates import parse_date
 from service.domain.evidence import Evidence
-from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest
+from service.fhir_json import Json
+from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest, ingest_document
 from service.mappers.care_plan import build_care_plan, plan_for
-from service.mappers.condition import condition_evidence
+from service.mappers.condition import condition_diagnosis, condition_evidence
 from service.mappers.observation import observation_evidence
 from service.mappers.provenance import build_provenance
 from service.mappers.risk_assessment import build_risk_assessment
 from service.terminology import Terminology
-
-Json = dict[str, Any]
 
 
 def utc_now() -> str:
@@ -46,6 +45,9 @@ class AssessmentResult:
     care_plan: Json | None
     provenance: Json
     bundle: Json
+    #: Entries in the request and candidate resources kept (for logs; no patient data).
+    entry_count: int = 0
+    kept_count: int = 0
 
 
 def assess_payload(
@@ -61,6 +63,17 @@ def assess_payload(
     return assess_ingested(ingested, terminology, now=now, urn=urn)
 
 
+def assess_document(
+    document: object,
+    terminology: Terminology,
+    *,
+    now: Callable[[], str] = utc_now,
+    urn: Callable[[], str] = new_urn,
+) -> AssessmentResult:
+    """Assess a payload already parsed into JSON objects (gathered by the CDS path)."""
+    return assess_ingested(ingest_document(document, terminology), terminology, now=now, urn=urn)
+
+
 def assess_ingested(
     ingested: IngestResult,
     terminology: Terminology,
@@ -69,15 +82,37 @@ def assess_ingested(
     urn: Callable[[], str] = new_urn,
 ) -> AssessmentResult:
     """Assess resources already ingested (the FHIR-server path ingests its own reads)."""
-    evidence = tuple(
-        [e for kept in ingested.conditions for e in condition_evidence(kept, terminology)]
-        + [e for kept in ingested.observations for e in observation_evidence(kept, terminology)]
-    )
-    assessment = assess(terminology.criteria, evidence)
     timestamp = now()
+    birth, today = parse_date(ingested.birth_date), parse_date(timestamp)
+    evidence = tuple(
+        [
+            e
+            for kept in ingested.conditions
+            for e in condition_evidence(kept, terminology, birth, today)
+        ]
+        + [
+            e
+            for kept in ingested.observations
+            for e in observation_evidence(kept, terminology, birth, today)
+        ]
+    )
+    diagnoses = [
+        d
+        for kept in ingested.conditions
+        if (d := condition_diagnosis(kept, terminology)) is not None
+    ]
+    assessment = assess(
+        terminology.criteria,
+        evidence,
+        diagnoses=diagnoses,
+        neurological_signs=terminology.neurological_signs,
+        warrants_work_up_alone=terminology.warrants_work_up_alone,
+    )
     ra_urn, cp_urn, prov_urn = urn(), urn(), urn()
 
-    risk_assessment = build_risk_assessment(assessment, terminology, ingested.patient, timestamp)
+    risk_assessment = build_risk_assessment(
+        assessment, terminology, ingested.patient, timestamp, ingested.birth_date
+    )
     plan = plan_for(assessment.risk)
     care_plan = (
         None
@@ -87,7 +122,7 @@ def assess_ingested(
         )
     )
     targets = [ra_urn] if care_plan is None else [ra_urn, cp_urn]
-    provenance = build_provenance(targets, (e.reference for e in evidence), timestamp)
+    provenance = build_provenance(targets, assessment.basis, timestamp)
 
     entries = [(ra_urn, risk_assessment)]
     if care_plan is not None:
@@ -107,4 +142,6 @@ def assess_ingested(
         care_plan=care_plan,
         provenance=provenance,
         bundle=bundle,
+        entry_count=ingested.entry_count,
+        kept_count=len(ingested.conditions) + len(ingested.observations),
     )

@@ -9,6 +9,16 @@ input (no patient data, no echoed JSON).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One more problem found in the same request (OperationOutcome.issue)."""
+
+    message: str
+    code: str
+    expression: list[str] = field(default_factory=list)
 
 
 class OmsError(Exception):
@@ -34,6 +44,12 @@ class OmsError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.expression: list[str] = list(expression)
+        #: Further problems found in the same request, reported after this one.
+        self.more: list[Issue] = []
+
+    def issues(self) -> list[Issue]:
+        """This error's own issue first, then the others found with it."""
+        return [Issue(self.message, self.code, self.expression), *self.more]
 
     def __repr__(self) -> str:
         return (
@@ -78,7 +94,10 @@ class UpstreamError(OmsError):
     default_code = "exception"
 
 
-class UpstreamTimeout(OmsError):
+class UpstreamTimeout(UpstreamError):
+    """The FHIR server did not answer in time: an upstream error (as httpx's
+    TimeoutException is a TransportError), answered 504."""
+
     status = 504
     default_code = "timeout"
 

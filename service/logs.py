@@ -9,6 +9,7 @@ both can hold input values.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from typing import Any
@@ -33,8 +34,13 @@ SAFE_FIELDS = frozenset(
         "error_code",
         "upstream_status",
         "cards",
+        "reason",
+        "hook_instance",
     }
 )
+#: hookInstance is a client-chosen UUID (CDS Hooks 2.0); anything else is not written.
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+_REASON = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 class JsonFormatter(logging.Formatter):
@@ -48,10 +54,19 @@ class JsonFormatter(logging.Formatter):
         }
         for field in SAFE_FIELDS:
             if field in record.__dict__:
-                line[field] = record.__dict__[field]
+                line[field] = _safe(field, record.__dict__[field])
         if record.exc_info and record.exc_info[0] is not None:
             line["error_type"] = record.exc_info[0].__name__
         return orjson.dumps(line).decode()
+
+
+def _safe(field: str, value: Any) -> Any:
+    """Free-text fields are written only in the shape they must have."""
+    if field == "hook_instance":
+        return value if isinstance(value, str) and _UUID.match(value) else "(not a UUID)"
+    if field == "reason":
+        return value if isinstance(value, str) and _REASON.match(value) else "(unnamed)"
+    return value
 
 
 def _event(record: logging.LogRecord) -> str:

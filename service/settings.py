@@ -7,10 +7,9 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: `profiles/fsh-generated/resources` at the repository root, next to `service/`.
-DEFAULT_PROFILES_DIR = (
-    Path(__file__).resolve().parent.parent / "profiles" / "fsh-generated" / "resources"
-)
+#: The built profiles shipped with the package (in a checkout, `service/profiles` links to
+#: `profiles/fsh-generated/resources`).
+DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 
 class Settings(BaseSettings):

@@ -46,7 +46,7 @@ def test_summary_is_a_criteria_table(capsys: pytest.CaptureFixture[str]) -> None
     assert lines[0].split() == ["criterion", "status", "evidence"]
     assert lines[1].split() == ["Neuroblastoma", "met", "Condition/nb-1"]
     assert "risk: high (4 of 4 met, final)" in lines
-    assert "care plan: OMS therapy checklist, 15 activities" in lines
+    assert "care plan: Opsoclonus myoclonus syndrome: therapy checklist, 15 activities" in lines
 
 
 def test_bad_input_exits_1_with_an_operation_outcome_on_stderr(

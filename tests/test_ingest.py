@@ -223,23 +223,33 @@ def test_observation_without_subject_is_the_bundle_patients(terminology: Termino
     assert len(result.observations) == 1
 
 
+MRN = {"system": "urn:oid:1.2.3", "value": "42"}
+
+
 @pytest.mark.parametrize(
     "subject",
     [
-        pytest.param({"identifier": {"system": "urn:oid:1.2.3", "value": "42"}}, id="identifier"),
-        pytest.param({"reference": "#p"}, id="contained"),
+        pytest.param({"identifier": MRN}, id="identifier-of-the-patient"),
+        pytest.param({"reference": "#p"}, id="contained-patient-with-its-identifier"),
+        pytest.param({"reference": "Patient?identifier=urn:oid:1.2.3|42"}, id="conditional"),
     ],
 )
-def test_subject_naming_no_one_is_the_bundle_patients(
-    terminology: Terminology, subject: Json
-) -> None:
-    resource = observation(OPSOCLONUS, subject=None) | {"subject": subject}
-    assert run(bundle(patient(), resource), terminology).patient == "Patient/p1"
+def test_subject_tied_to_the_patient_by_identifier(terminology: Terminology, subject: Json) -> None:
+    resource = observation(OPSOCLONUS, subject=None) | {
+        "subject": subject,
+        "contained": [{"resourceType": "Patient", "id": "p", "identifier": [MRN]}],
+    }
+    result = run(bundle(patient() | {"identifier": [MRN]}, resource), terminology)
+    assert result.patient == "Patient/p1"
+    assert len(result.observations) == 1
 
 
-def test_unrelated_resource_about_someone_else_is_ignored(terminology: Terminology) -> None:
+def test_unrelated_resource_about_someone_else_is_422(terminology: Terminology) -> None:
     mother = observation((LOINC, "2436-4"), id="m", subject="Patient/mother")
-    assert run(bundle(patient(), condition(NB), mother), terminology).patient == "Patient/p1"
+    error = fails(bundle(patient(), condition(NB), mother), terminology)
+    assert_error(
+        error, UnprocessablePayload, 422, "processing", ["Bundle.entry[2].resource.subject"]
+    )
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -430,7 +440,7 @@ def test_invalid_patient_is_422(terminology: Terminology) -> None:
         ),
         pytest.param(
             [condition(NB, subject="Patient/a"), patient("b")],
-            "Bundle.entry[1].resource",
+            "Bundle.entry[0].resource.subject",
             id="patient-resource-after-subject",
         ),
         pytest.param(

@@ -7,11 +7,11 @@ cannot pass by falling back, and a case orjson refuses cannot slip through msgsp
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from typing import Any
 
-import msgspec
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -362,14 +362,14 @@ def test_the_cases_cover_results_and_each_error_status(terminology: Terminology)
 def parsed_resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The resourceType of every resource the skeleton path parses in full."""
     seen: list[str] = []
-    parse = skeleton_path._resource
+    source = skeleton_path.SKELETON_SOURCE
 
-    def spy(raw: msgspec.Raw) -> dict[str, Any]:
-        resource = parse(raw)
+    def spy(raw: object) -> dict[str, Any]:
+        resource = source.load(raw)
         seen.append(resource["resourceType"])
         return resource
 
-    monkeypatch.setattr(skeleton_path, "_resource", spy)
+    monkeypatch.setattr(skeleton_path, "SKELETON_SOURCE", dataclasses.replace(source, load=spy))
     yield seen
 
 

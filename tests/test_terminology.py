@@ -19,6 +19,8 @@ SCT = "http://snomed.info/sct"
 HPO = "http://human-phenotype-ontology.org"
 HPO_ALIAS = "http://purl.obolibrary.org/obo/hp.owl"
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ORPHA = "https://www.orpha.net"
 CRITERIA = ("neuroblastoma", "opsoclonus", "myoclonus-ataxia", "behavior-sleep")
 
 
@@ -45,6 +47,21 @@ def test_criteria_in_code_system_order(fixture_terminology: Terminology) -> None
         pytest.param(SCT, "HP:0010543", (), id="right-code-wrong-system"),
         pytest.param(SCT, "422886007", (), id="excluded-olfactory-neuroblastoma"),
         pytest.param(SCT, "52101004", (), id="finding-value-is-no-criterion"),
+        pytest.param(ORPHA, "635", ("neuroblastoma",), id="orphanet-bare-code"),
+        pytest.param(ORPHA, "ORPHA:635", ("neuroblastoma",), id="orphanet-prefixed-code"),
+        pytest.param("http://www.orpha.net", "ORPHA:635", ("neuroblastoma",), id="orphanet-http"),
+        pytest.param(
+            "urn:oid:1.3.6.1.4.1.12559.11.10.1.3.1.44.5",
+            "635",
+            ("neuroblastoma",),
+            id="orphanet-oid",
+        ),
+        pytest.param(
+            "urn:oid:2.16.840.1.113883.6.339", "HP:0010543", ("opsoclonus",), id="hpo-urn-oid"
+        ),
+        pytest.param("2.16.840.1.113883.6.339", "HP:0010543", ("opsoclonus",), id="hpo-bare-oid"),
+        pytest.param(ORPHA, "ORPHA635", (), id="orphanet-prefix-must-be-whole"),
+        pytest.param(ICD10CM, "C74.10", (), id="site-code-is-not-in-the-main-valueset"),
     ],
 )
 def test_criteria_for(
@@ -53,9 +70,46 @@ def test_criteria_for(
     assert fixture_terminology.criteria_for(system, code) == expected
 
 
-def test_filters_are_ignored(fixture_terminology: Terminology) -> None:
-    # The neuroblastoma fixture has an is-a filter on 432328008; only listed concepts count.
-    assert fixture_terminology.criteria_for(SCT, "281564008") == ()
+def test_a_listed_exclusion_vetoes_the_concept(fixture_terminology: Terminology) -> None:
+    # Olfactory neuroblastoma is excluded: a concept also coded 9500/3 still does not count.
+    concept = {
+        "coding": [{"system": ICDO3, "code": "9500/3"}, {"system": SCT, "code": "422886007"}]
+    }
+    assert fixture_terminology.criteria_in(concept) == ()
+    assert fixture_terminology.criteria_in({"coding": concept["coding"][:1]}) == ("neuroblastoma",)
+
+
+@pytest.mark.parametrize(
+    ("code", "age", "expected"),
+    [
+        pytest.param("C74.10", 2, ("neuroblastoma",), id="site-code-in-a-toddler"),
+        pytest.param("C7410", 17, ("neuroblastoma",), id="site-code-without-dot-at-17"),
+        pytest.param(" C74.10 ", None, ("neuroblastoma",), id="site-code-age-unknown"),
+        pytest.param("C74.10", 18, (), id="site-code-in-an-adult"),
+        pytest.param("C74.10", 56, (), id="site-code-at-56"),
+    ],
+)
+def test_site_codes_count_only_in_children(
+    fixture_terminology: Terminology, code: str, age: int | None, expected: tuple[str, ...]
+) -> None:
+    concept = {"coding": [{"system": ICD10CM, "code": code}]}
+    assert fixture_terminology.criteria_in(concept, age) == expected
+    assert fixture_terminology.relevant(ICD10CM, code)
+
+
+def test_questions_diagnosis_and_criterion_properties(fixture_terminology: Terminology) -> None:
+    t = fixture_terminology
+    assert t.is_finding_question({"coding": [{"system": "http://loinc.org", "code": "75325-1"}]})
+    assert not t.is_finding_question(
+        {"coding": [{"system": "http://loinc.org", "code": "10157-6"}]}
+    )
+    assert t.records_diagnosis(
+        {"coding": [{"system": "http://www.orpha.net", "code": "ORPHA:1183"}]}
+    )
+    assert not t.records_diagnosis({"coding": [{"system": ORPHA, "code": "635"}]})
+    assert t.neurological_signs == {"opsoclonus", "myoclonus-ataxia"}
+    assert t.warrants_work_up_alone == {"opsoclonus"}
+    assert t.not_met_words == {"neuroblastoma": "no neuroblastoma found so far"}
 
 
 def test_criteria_in_concept_spans_criteria_in_order(fixture_terminology: Terminology) -> None:
@@ -117,7 +171,8 @@ def test_definitions_by_canonical_url(fixture_terminology: Terminology) -> None:
 def test_default_folder_is_profiles_and_env_overrides(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    assert DEFAULT_PROFILES_DIR.parts[-3:] == ("profiles", "fsh-generated", "resources")
+    assert DEFAULT_PROFILES_DIR.parts[-2:] == ("service", "profiles")
+    assert DEFAULT_PROFILES_DIR.resolve().parts[-3:] == ("profiles", "fsh-generated", "resources")
     monkeypatch.setenv("OMS_PROFILES_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(TerminologyError, match="does not exist"):
         load_terminology()
@@ -146,7 +201,23 @@ def _wrong_url(vs: Json) -> None:
 
 
 def _empty(vs: Json) -> None:
-    vs["compose"] = {"include": [{"system": SCT, "filter": [{"op": "is-a", "value": "1"}]}]}
+    vs["compose"] = {"include": []}
+
+
+def _is_a_filter(vs: Json) -> None:
+    vs["compose"]["include"].append({"system": SCT, "filter": [{"op": "is-a", "value": "1"}]})
+
+
+def _included_value_set(vs: Json) -> None:
+    vs["compose"]["include"].append({"valueSet": ["http://example.org/ValueSet/x"]})
+
+
+def _whole_code_system(vs: Json) -> None:
+    vs["compose"]["include"].append({"system": SCT})
+
+
+def _site_without_age(vs: Json) -> None:
+    vs["useContext"] = vs["useContext"][:1]
 
 
 def _share_absent_code(vs: Json) -> None:
@@ -188,7 +259,31 @@ def _repeat_criterion(cs: Json) -> None:
             "ValueSet-oms-criterion-opsoclonus.json",
             _empty,
             "lists no concepts",
-            id="valueset-with-only-filters",
+            id="valueset-without-concepts",
+        ),
+        pytest.param(
+            "ValueSet-oms-criterion-opsoclonus.json",
+            _is_a_filter,
+            "cannot be evaluated offline",
+            id="is-a-filter-refuses-to-start",
+        ),
+        pytest.param(
+            "ValueSet-oms-finding-question.json",
+            _included_value_set,
+            "cannot be evaluated offline",
+            id="included-valueset-refuses-to-start",
+        ),
+        pytest.param(
+            "ValueSet-oms-criterion-myoclonus-ataxia.json",
+            _whole_code_system,
+            "whole code system",
+            id="whole-code-system-refuses-to-start",
+        ),
+        pytest.param(
+            "ValueSet-oms-criterion-neuroblastoma-site.json",
+            _site_without_age,
+            "age range",
+            id="site-valueset-without-age",
         ),
         pytest.param(
             "ValueSet-oms-finding-present.json",
@@ -230,7 +325,8 @@ def test_inconsistent_terminology_fails(
         "ValueSet-oms-criterion-behavior-sleep.json",
         "ValueSet-oms-finding-present.json",
         "ValueSet-oms-finding-absent.json",
-        "NamingSystem-hpo.json",
+        "ValueSet-oms-finding-question.json",
+        "ValueSet-oms-diagnosis.json",
     ],
 )
 def test_missing_file_fails(tmp_path: Path, name: str) -> None:
@@ -254,5 +350,11 @@ def test_unreadable_file_fails(tmp_path: Path) -> None:
 
 def test_real_profiles_load(terminology: Terminology) -> None:
     assert terminology.criteria == CRITERIA
-    assert terminology.system_aliases == {HPO_ALIAS: HPO}
+    assert terminology.system_aliases[HPO_ALIAS] == HPO
+    assert terminology.system_aliases["urn:oid:2.16.840.1.113883.6.96"] == SCT
+    assert terminology.system_aliases["http://www.orpha.net"] == ORPHA
     assert all(terminology.criterion_codes[c] for c in CRITERIA)
+    assert terminology.criteria_in({"coding": [{"system": SCT, "code": "194177006"}]}) == (
+        "opsoclonus",
+    )
+    assert terminology.criteria_in({"coding": [{"system": HPO, "code": "HP:0032104"}]}) == ()

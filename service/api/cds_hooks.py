@@ -197,6 +197,7 @@ async def oms_screening(
         terminology,
     )
     log.info("cds hook answered", extra={"hook_instance": hook_request.hook_instance})
+    request.state.log_counts = {"cards": len(cards)}
     return _json({"cards": cards})
 
 

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from service.api.responses import FhirJsonResponse, operation_outcome
+from service.api.responses import FhirJsonResponse, operation_outcome, outcome_of
 from service.errors import OmsError
 
 log = logging.getLogger("oms_cds.errors")
@@ -35,10 +35,7 @@ _HTTP_CODES = {
 
 async def handle_oms_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OmsError)
-    return FhirJsonResponse(
-        operation_outcome(_severity(exc.status), exc.code, exc.message, exc.expression),
-        status_code=exc.status,
-    )
+    return FhirJsonResponse(outcome_of(exc, _severity(exc.status)), status_code=exc.status)
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:

@@ -18,7 +18,7 @@ from service.api.responses import (
 )
 from service.engine import assess_payload
 from service.mappers.provenance import service_version
-from service.terminology import CANONICAL_BASE
+from service.terminology import CANONICAL_BASE, Terminology
 
 router = APIRouter(prefix="/fhir")
 
@@ -48,6 +48,7 @@ async def oms_assess(
     result = await run_in_threadpool(
         partial(assess_payload, max_entries=settings.max_entries), body, terminology
     )
+    request.state.log_counts = {"entries": result.entry_count, "kept": result.kept_count}
     return FhirJsonResponse(result.bundle)
 
 
@@ -56,21 +57,27 @@ async def oms_assess(
     response_class=FhirJsonResponse,
     responses=fhir_responses("CapabilityStatement"),
 )
-async def metadata(settings: SettingsDep) -> FhirJsonResponse:
-    return FhirJsonResponse(capability_statement(patient_operation=bool(settings.fhir_base_url)))
+async def metadata(settings: SettingsDep, terminology: TerminologyDep) -> FhirJsonResponse:
+    return FhirJsonResponse(
+        capability_statement(terminology, patient_operation=bool(settings.fhir_base_url))
+    )
 
 
-def capability_statement(*, patient_operation: bool = False) -> dict[str, Any]:
+def capability_statement(
+    terminology: Terminology, *, patient_operation: bool = False
+) -> dict[str, Any]:
     """What this server does: one system-level operation, JSON only, FHIR 4.0.1.
 
     `patient_operation`: a FHIR server is configured, so `Patient/{id}/$oms-assess` works too.
+    The version is the installed package's; the date is that of the OperationDefinition
+    in `profiles/`, the contract this statement advertises.
     """
     operation = {"name": "oms-assess", "definition": OPERATION}
     resources = [{"type": "Patient", "operation": [operation]}] if patient_operation else []
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": "2026-11-25",
+        "date": str(terminology.definition_date(OPERATION)),
         "publisher": "oms-cds",
         "kind": "instance",
         "software": {"name": "oms-cds", "version": service_version()},

@@ -18,7 +18,6 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -36,11 +35,11 @@ from service.errors import (
     NotFound,
     OmsError,
     UnprocessablePayload,
-    UnreadableInput,
     UpstreamError,
     UpstreamTimeout,
 )
-from service.ingest import IngestResult, ingest
+from service.ingest import IngestResult, ingest_document
+from service.json_reader import read_json
 from service.mappers import write_back
 from service.settings import Settings
 from service.terminology import Terminology
@@ -162,7 +161,7 @@ async def _read_patient_data(
     )
     bundle = _collection(client.base_url, [patient, *conditions, *observations])
     try:
-        return await run_in_threadpool(ingest, orjson.dumps(bundle), terminology)
+        return await run_in_threadpool(ingest_document, bundle, terminology)
     except UnprocessablePayload as exc:
         # The server's data, not the caller's request, is unusable: say so, without values.
         raise UpstreamError(
@@ -223,10 +222,7 @@ def _persist_parameter(body: bytes) -> bool:
     """`persist` from a Parameters body (empty body: false)."""
     if not body.strip():
         return False
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise UnreadableInput("The request body is not valid JSON") from None
+    document = read_json(body)
     if not isinstance(document, dict) or document.get("resourceType") != "Parameters":
         raise UnprocessablePayload(
             "Expected a Parameters resource", code="structure", expression=["resourceType"]

@@ -21,7 +21,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Final
+from typing import Final
 
 import certifi
 import httpx
@@ -35,6 +35,7 @@ from service.api.responses import (
     FhirJsonResponse,
     JsonResponse,
 )
+from service.fhir_json import Json
 from service.settings import Settings
 from service.terminology import Terminology
 
@@ -58,8 +59,6 @@ CHECK_SYSTEM: Final = "urn:oms-cds:readiness-check"
 NO_STORE: Final = {"Cache-Control": "no-store"}
 #: Most bytes of a CapabilityStatement read (HAPI's is a few hundred kB).
 METADATA_MAX_BYTES: Final = 8 * 1024 * 1024
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from service.errors import OmsError
+
 FHIR_JSON = "application/fhir+json"
 
 
@@ -33,6 +35,21 @@ def operation_outcome(
     if expression:
         issue["expression"] = expression
     return {"resourceType": "OperationOutcome", "issue": [issue]}
+
+
+def outcome_of(error: OmsError, severity: str) -> dict[str, Any]:
+    """An OperationOutcome with one issue for each problem the error reports."""
+    issues = []
+    for found in error.issues():
+        issue: dict[str, Any] = {
+            "severity": severity,
+            "code": found.code,
+            "diagnostics": found.message,
+        }
+        if found.expression:
+            issue["expression"] = found.expression
+        issues.append(issue)
+    return {"resourceType": "OperationOutcome", "issue": issues}
 
 
 # OpenAPI: routes that read their body raw (`request.stream()`) get no request body from

@@ -18,7 +18,7 @@ import copy
 import re
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
@@ -35,18 +35,17 @@ from service.api.responses import (
 )
 from service.engine import assess_ingested
 from service.errors import UnprocessablePayload
+from service.fhir_json import FHIR_ID, Json
 from service.ingest import ingest
 from service.mappers import write_back
 from service.terminology import Terminology
-
-Json = dict[str, Any]
 
 WEBAPP_DIR: Final = Path(__file__).resolve().parent.parent / "webapp"
 READ_SCOPES: Final = "patient/Patient.rs patient/Condition.rs patient/Observation.rs"
 WRITE_SCOPES: Final = "patient/RiskAssessment.c patient/CarePlan.c patient/Provenance.c"
 #: `fhirUser` as the app sends it: `Practitioner/123`, the type one SMART allows.
 _FHIR_USER: Final = re.compile(
-    r"^(Practitioner|PractitionerRole|Patient|RelatedPerson|Person)/[A-Za-z0-9\-.]{1,64}$"
+    rf"^(Practitioner|PractitionerRole|Patient|RelatedPerson|Person)/{FHIR_ID}$"
 )
 _ENTERER: Final = {
     "coding": [

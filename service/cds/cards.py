@@ -1,11 +1,13 @@
-"""An assessment as CDS Hooks cards: one card for high or moderate risk, none for low.
+"""An assessment as CDS Hooks cards: one card for certain, high or moderate risk, none for low.
 
 High: indicator `warning`, one suggestion creating the RiskAssessment and the therapy
-checklist CarePlan. Moderate: indicator `info`, the card names the missing work-up and
-its suggestion creates the RiskAssessment and the work-up CarePlan (the plan cites the
-assessment, so both go together). Each suggested resource gets a fresh `id`, and the
-CarePlan cites the RiskAssessment as `RiskAssessment/<id>`: a suggestion's actions
-carry no fullUrl, so a `urn:uuid:` reference could not be resolved by the client.
+checklist CarePlan. Certain (the diagnosis is already recorded): indicator `info`, no
+alarm, the checklist offered the same way. Moderate: indicator `info`, the card names the
+missing work-up and its suggestion creates the RiskAssessment and the work-up CarePlan
+(the plan cites the assessment, so both go together). Each suggested resource gets a
+fresh `id`, and the CarePlan cites the RiskAssessment as `RiskAssessment/<id>`: a
+suggestion's actions carry no fullUrl, so a `urn:uuid:` reference could not be resolved
+by the client.
 No value in a card is null or empty (CDS Hooks 2.0 forbids both).
 """
 
@@ -24,13 +26,9 @@ from service.terminology import CANONICAL_BASE, Terminology
 Json = dict[str, Any]
 
 SOURCE_LABEL: Final = "oms-cds"
+#: Why a clinician may dismiss the card (sent back in feedback as `overrideReason.reason`):
+#: the concepts of this CodeSystem in profiles/.
 OVERRIDE_SYSTEM: Final = f"{CANONICAL_BASE}/CodeSystem/oms-cds-override-reason"
-#: Why a clinician may dismiss the card; sent back in feedback as `overrideReason.reason`.
-OVERRIDE_REASONS: Final = (
-    ("already-managed", "OMS already diagnosed or being managed"),
-    ("record-inaccurate", "Data in the record are inaccurate or out of date"),
-    ("not-relevant-now", "Not relevant for this patient now"),
-)
 _STATUS_WORDS: Final = {
     CriterionStatus.MET: "met",
     CriterionStatus.NOT_MET: "not met",
@@ -63,7 +61,19 @@ def cards_for(
     criteria_table = _criteria_markdown(result, terminology)
     total = len(result.assessment.results)
     met = result.assessment.met_count
-    if risk is RiskLevel.HIGH:
+    if risk is RiskLevel.CERTAIN:
+        summary = "OMS diagnosis recorded: therapy checklist available"
+        indicator = "info"
+        detail = (
+            "**Opsoclonus myoclonus syndrome is already diagnosed** in this record. "
+            f"{met} of {total} diagnostic criteria are met on the data available.\n\n"
+            f"{criteria_table}\n\n"
+            f"The suggestion proposes the *{_escape(str(care_plan['title']))}* "
+            f"({len(care_plan['activity'])} items) as a draft care plan."
+        )
+        label = "Record the OMS assessment and propose the therapy checklist"
+        plan_action = "Propose the OMS therapy checklist as a draft CarePlan"
+    elif risk is RiskLevel.HIGH:
         summary = f"Meets OMS diagnostic criteria ({met} of {total})"
         indicator = "warning"
         detail = (
@@ -79,16 +89,16 @@ def cards_for(
         summary = f"OMS cannot be ruled out ({met} of {total} criteria met): work-up needed"
         indicator = "info"
         detail = (
-            f"**{met} of {total} OMS diagnostic criteria are met** and at least one other "
-            f"is unknown (3 of 4 are needed).\n\n{criteria_table}\n\n"
+            f"**{met} of {total} OMS diagnostic criteria are met** (3 of 4 are needed), "
+            f"with a neurological sign: OMS cannot be ruled out.\n\n{criteria_table}\n\n"
             f"**Missing work-up**\n\n{_activities_markdown(care_plan)}"
         )
         label = "Record the OMS assessment and propose the diagnostic work-up"
         plan_action = "Propose the OMS diagnostic work-up as a draft CarePlan"
     if result.assessment.preliminary:
         detail += (
-            "\n\nSome counted evidence is unconfirmed or preliminary, so the "
-            "assessment is marked preliminary."
+            "\n\nA met criterion (or the diagnosis) rests only on unconfirmed or "
+            "preliminary evidence, so the assessment is marked preliminary."
         )
     card: Json = {
         "uuid": new_uuid(),
@@ -113,8 +123,8 @@ def cards_for(
         ],
         "selectionBehavior": "at-most-one",
         "overrideReasons": [
-            {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
-            for code, display in OVERRIDE_REASONS
+            {"system": OVERRIDE_SYSTEM, "code": concept["code"], "display": concept["display"]}
+            for concept in terminology.definition(OVERRIDE_SYSTEM)["concept"]
         ],
     }
     if app_launch_url and str(risk.value) in SMART_LINK_RISKS:
@@ -153,18 +163,21 @@ def _criteria_markdown(result: AssessmentResult, terminology: Terminology) -> st
     rows = ["| Criterion | Status | Evidence |", "| --- | --- | --- |"]
     rows.extend(
         f"| {_escape(terminology.criterion_displays[item.criterion])} "
-        f"| {_STATUS_WORDS[item.status]} | {_evidence(item)} |"
+        f"| {_STATUS_WORDS[item.status]} | {_evidence(item, terminology)} |"
         for item in result.assessment.results
     )
     return "\n".join(rows)
 
 
-def _evidence(item: CriterionResult) -> str:
+def _evidence(item: CriterionResult, terminology: Terminology) -> str:
     references = list(dict.fromkeys(e.reference for e in item.evidence))
     if not references:
         return "nothing recorded"
     shown = ", ".join(_escape(ref) for ref in references)
-    return shown if item.status is CriterionStatus.MET else f"{shown} (recorded absent)"
+    if item.status is CriterionStatus.MET:
+        return f"{shown} (unconfirmed)" if item.unconfirmed else shown
+    words = terminology.not_met_words.get(item.criterion, "recorded absent")
+    return f"{shown} ({_escape(words)})"
 
 
 def _activities_markdown(care_plan: Json) -> str:

@@ -45,10 +45,11 @@ class PrefetchKey:
 
 @cache
 def prefetch_keys(terminology: Terminology) -> tuple[PrefetchKey, ...]:
-    """The four templates, in the order the data are assembled (built once per terminology)."""
-    codes = ",".join(
-        sorted({code for pairs in terminology.criterion_codes.values() for _, code in pairs})
-    )
+    """The four templates, in the order the data are assembled (built once per terminology).
+
+    The searches ask for every criterion and diagnosis code, in every spelling a server may
+    hold (`C74.10` and `C7410`, `635` and `ORPHA:635`)."""
+    codes = ",".join(terminology.search_codes)
     search = f"?patient={PATIENT_TOKEN}"
     return (
         PrefetchKey("patient", f"Patient/{PATIENT_TOKEN}", "Patient", read=True),

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from service.cds.errors import BadHookRequest
 from service.cds.request import json_object
-
-Json = dict[str, Any]
+from service.fhir_json import Json
 
 OUTCOMES: Final = frozenset({"accepted", "overridden"})
 MAX_ITEMS: Final = 1000

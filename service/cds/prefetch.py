@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
-
-import httpx
+from typing import TYPE_CHECKING, Any, Final
 
 from service.cds.discovery import PATIENT_TOKEN, PrefetchKey
 from service.cds.errors import PreconditionFailed
@@ -30,6 +28,9 @@ from service.cds.request import HookRequest
 from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServerError, next_link
 from service.errors import NotFound, OmsError, UpstreamTimeout
 from service.security.clients import TrustedClient, url_within
+
+if TYPE_CHECKING:  # the transport is injected; only clients/ and security/ use httpx
+    import httpx
 
 Json = dict[str, Any]
 

@@ -13,15 +13,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import orjson
-
 from service.cds.discovery import HOOK, SERVICE_ID
 from service.cds.errors import BadHookRequest
+from service.errors import OmsError
+from service.fhir_json import FHIR_ID, Json
+from service.json_reader import read_json
 from service.security.clients import parse_http_url
 
-Json = dict[str, Any]
-
-_FHIR_ID: Final = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_FHIR_ID: Final = re.compile(FHIR_ID)
 _MAX_HOOK_INSTANCE: Final = 256
 
 
@@ -38,9 +37,9 @@ class HookRequest:
 def json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or BadHookRequest (400)."""
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadHookRequest("The request body is not valid JSON", code="structure") from None
+        document = read_json(body)
+    except OmsError as exc:
+        raise BadHookRequest(exc.message, code="structure") from None
     if not isinstance(document, dict):
         raise BadHookRequest("The request body must be a JSON object", code="structure")
     return document

@@ -8,16 +8,15 @@ same answer for the same data. Errors the engine raises about the assembled Bund
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from service.cds.cards import cards_for
 from service.cds.prefetch import Found
 from service.cds.request import HookRequest
-from service.engine import assess_payload
+from service.engine import assess_document
 from service.errors import OmsError, UnprocessablePayload
 from service.terminology import Terminology
 
@@ -48,11 +47,14 @@ def screen(
     app_launch_url: str | None = None,
 ) -> list[Json]:
     """The cards for the gathered data (CPU-bound: call it from a worker thread)."""
-    body = orjson.dumps(assemble(found))
     try:
-        result = assess_payload(body, terminology)
+        result = assess_document(assemble(found), terminology)
     except OmsError as exc:
         exc.expression = [_source_path(path, found) for path in exc.expression]
+        exc.more = [
+            dataclasses.replace(i, expression=[_source_path(p, found) for p in i.expression])
+            for i in exc.more
+        ]
         raise
     if result.patient != f"Patient/{request.patient_id}":
         raise UnprocessablePayload(

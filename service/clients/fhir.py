@@ -12,7 +12,11 @@ Decisions a caller may want to know:
   otherwise the client gives up at once rather than wait less than the server asked.
   Nothing waits past the operation's `deadline`.
 * A transaction is retried only when the caller says it is idempotent (every entry a
-  conditional create), and then only on errors that mean "not processed".
+  conditional create), and then only on errors that mean "not processed"; and once
+  on 409: concurrent conditional creates race, the loser is refused (HAPI: HAPI-0550)
+  and the same transaction sent again finds what the winner stored.
+* Reads and searches ask for fresh results (`Cache-Control: no-cache`): HAPI otherwise
+  answers a search repeated within 60 s from its cache, without what was written since.
 * Paging follows `link[relation=next].url` verbatim, resolving a relative link against
   the base URL; a link to another origin is refused, so the token never leaves the
   server it was issued for. A repeated link, more than `max_pages` pages, more than
@@ -37,7 +41,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from types import TracebackType
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import certifi
@@ -45,9 +49,9 @@ import httpx
 import orjson
 
 from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
+from service.fhir_json import Json
 from service.settings import Settings
 
-Json = dict[str, Any]
 Params = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
@@ -55,6 +59,8 @@ FHIR_JSON: Final = "application/fhir+json"
 #: Statuses after which an idempotent request may be sent again.
 RETRY_STATUSES: Final = frozenset({429, 503})
 STRICT: Final = {"Prefer": "handling=strict"}
+#: On every GET: what the server holds now, not a search result it cached earlier.
+FRESH: Final = {"Cache-Control": "no-cache"}
 
 
 class Fault(StrEnum):
@@ -285,14 +291,29 @@ class FhirClient:
         `idempotent=True` (every entry a conditional create) allows retries.
         """
         budget = _Budget(self._clock, self.limits)
-        body = await self._send(
-            "POST",
-            self.base_url,
-            what="transaction",
-            budget=budget,
-            retry=idempotent,
-            content=orjson.dumps(bundle),
-        )
+        content = orjson.dumps(bundle)
+        try:
+            body = await self._send(
+                "POST",
+                self.base_url,
+                what="transaction",
+                budget=budget,
+                retry=idempotent,
+                content=content,
+            )
+        except FhirServerError as exc:
+            if not idempotent or exc.upstream_status != 409:
+                raise
+            # Lost a race to a concurrent copy; nothing was written, and sent again every
+            # condition now matches what the winner stored.
+            body = await self._send(
+                "POST",
+                self.base_url,
+                what="transaction",
+                budget=budget,
+                retry=True,
+                content=content,
+            )
         response = _json_object(body, "transaction")
         if response.get("resourceType") != "Bundle":
             raise FhirServerError(
@@ -355,7 +376,7 @@ class FhirClient:
         if content is not None:
             headers = {"Content-Type": FHIR_JSON}
         else:
-            headers = STRICT if self._strict else {}
+            headers = {**STRICT, **FRESH} if self._strict else FRESH
         try:
             async with self._http.stream(method, url, content=content, headers=headers) as response:
                 status = response.status_code

@@ -1,16 +1,17 @@
-"""The OMS diagnostic rule (Genoa 2004 / Matthay 2005): 3 of 4 criteria.
+"""The OMS diagnostic rule (Genoa 2004 / Matthay 2005) and when OMS cannot be ruled out.
 
 Pure Python on purpose: the rule is tested without FHIR, and the criteria themselves
-(their codes and order) come from the CodeSystem in `profiles/`, not from here.
+(their codes, order and which are neurological signs) come from the CodeSystem in
+`profiles/`, not from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from service.domain.evidence import Evidence
+from service.domain.evidence import Diagnosis, Evidence
 
 
 class CriterionStatus(StrEnum):
@@ -24,6 +25,7 @@ class CriterionStatus(StrEnum):
 class RiskLevel(StrEnum):
     """Codes of http://terminology.hl7.org/CodeSystem/risk-probability used here."""
 
+    CERTAIN = "certain"
     HIGH = "high"
     MODERATE = "moderate"
     LOW = "low"
@@ -34,21 +36,29 @@ class CriterionResult:
     """One criterion's status and the evidence that decided it.
 
     For `met` that is the present evidence, for `not-met` the absent evidence, for
-    `unknown` nothing.
+    `unknown` nothing. `unconfirmed`: met, but only on unconfirmed, provisional,
+    differential or preliminary evidence.
     """
 
     criterion: str
     status: CriterionStatus
     evidence: tuple[Evidence, ...]
+    unconfirmed: bool = False
+
+    def recorded(self) -> tuple[str, str] | None:
+        """The first and last date of the evidence (as recorded), or None if none has one."""
+        dates = sorted(e.recorded for e in self.evidence if e.recorded)
+        return (dates[0], dates[-1]) if dates else None
 
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
     """The outcome for one patient.
 
-    `basis` holds the reference of every counted piece of evidence (the evidence of
-    all results), each once, in criteria order then input order. `preliminary` is
-    true when any counted evidence is preliminary.
+    `basis` holds the reference of every counted resource (the recorded diagnoses, then
+    the evidence of all results), each once, in criteria order then input order.
+    `preliminary` is true when a met criterion, or the diagnosis, rests only on
+    unconfirmed or preliminary evidence.
     """
 
     results: tuple[CriterionResult, ...]
@@ -56,6 +66,7 @@ class Assessment:
     preliminary: bool
     met_count: int
     basis: tuple[str, ...]
+    diagnoses: tuple[Diagnosis, ...] = field(default=())
 
     def result_for(self, criterion: str) -> CriterionResult:
         for result in self.results:
@@ -63,37 +74,70 @@ class Assessment:
                 return result
         raise KeyError(criterion)
 
-    def rationale(self, displays: Mapping[str, str] | None = None) -> str:
-        """One line for `prediction.rationale`, e.g. "3 of 4 criteria met: ...; unknown: ...".
+    def rationale(
+        self,
+        displays: Mapping[str, str] | None = None,
+        not_met_words: Mapping[str, str] | None = None,
+    ) -> str:
+        """One line: "3 of 4 criteria met: A (2025-01-02), B (...); not met: C (...); ...".
 
         `displays` maps criterion codes to the words shown (the CodeSystem displays);
-        a code without a display is shown as is.
+        `not_met_words` says what not met means for a criterion ("no neuroblastoma found
+        so far"); a code without either is shown as is, or as "recorded absent".
         """
         names = displays or {}
+        words = not_met_words or {}
 
-        def listed(status: CriterionStatus) -> str:
-            return ", ".join(
-                names.get(r.criterion, r.criterion) for r in self.results if r.status is status
+        def met(result: CriterionResult) -> str:
+            span = result.recorded()
+            when = (
+                "date not recorded"
+                if span is None
+                else span[0]
+                if span[0] == span[1]
+                else f"{span[0]} to {span[1]}"
             )
+            if result.unconfirmed:
+                when += ", unconfirmed"
+            return f"{names.get(result.criterion, result.criterion)} ({when})"
+
+        def listed(status: CriterionStatus) -> list[CriterionResult]:
+            return [r for r in self.results if r.status is status]
 
         head = f"{self.met_count} of {len(self.results)} criteria met"
-        if met := listed(CriterionStatus.MET):
-            head = f"{head}: {met}"
+        if hits := listed(CriterionStatus.MET):
+            head = f"{head}: {', '.join(met(r) for r in hits)}"
         parts = [head]
-        if not_met := listed(CriterionStatus.NOT_MET):
-            parts.append(f"not met: {not_met}")
+        if misses := listed(CriterionStatus.NOT_MET):
+            parts.append(
+                "not met: "
+                + ", ".join(
+                    f"{names.get(r.criterion, r.criterion)} "
+                    f"({words.get(r.criterion, 'recorded absent')})"
+                    for r in misses
+                )
+            )
         if unknown := listed(CriterionStatus.UNKNOWN):
-            parts.append(f"unknown: {unknown}")
+            parts.append(
+                "unknown: " + ", ".join(names.get(r.criterion, r.criterion) for r in unknown)
+            )
         return "; ".join(parts)
 
 
-def assess(criteria: Sequence[str], evidence: Iterable[Evidence]) -> Assessment:
+def assess(
+    criteria: Sequence[str],
+    evidence: Iterable[Evidence],
+    *,
+    diagnoses: Iterable[Diagnosis] = (),
+    neurological_signs: Collection[str] = (),
+    warrants_work_up_alone: Collection[str] = (),
+) -> Assessment:
     """Decide each criterion and the overall risk from the evidence.
 
-    `criteria` gives the criteria and their order (the CodeSystem order). Evidence for
-    a criterion not in `criteria` is a programming error and raises ValueError, as do
-    repeated criteria. Identical evidence (same criterion, polarity, preliminary flag
-    and reference) counts once.
+    `criteria` gives the criteria and their order (the CodeSystem order);
+    `neurological_signs` and `warrants_work_up_alone` name the criteria with those
+    CodeSystem properties. Evidence for a criterion not in `criteria` is a programming
+    error and raises ValueError, as do repeated criteria. Identical evidence counts once.
     """
     if len(set(criteria)) != len(criteria):
         raise ValueError("criteria must not repeat")
@@ -103,33 +147,50 @@ def assess(criteria: Sequence[str], evidence: Iterable[Evidence]) -> Assessment:
         if bucket is None:
             raise ValueError(f"evidence for unknown criterion {item.criterion!r}")
         bucket.append(item)
+    recorded = tuple(dict.fromkeys(diagnoses))
 
     results = tuple(_decide(code, by_criterion[code]) for code in criteria)
     counted = [item for result in results for item in result.evidence]
-    met = sum(result.status is CriterionStatus.MET for result in results)
+    met = {r.criterion for r in results if r.status is CriterionStatus.MET}
     unknown = sum(result.status is CriterionStatus.UNKNOWN for result in results)
+    if recorded:
+        risk = RiskLevel.CERTAIN
+    else:
+        risk = _risk(met, unknown, neurological_signs, warrants_work_up_alone)
+    diagnosis_unconfirmed = bool(recorded) and all(d.preliminary for d in recorded)
     return Assessment(
         results=results,
-        risk=_risk(met, unknown),
-        preliminary=any(item.preliminary for item in counted),
-        met_count=met,
-        basis=tuple(dict.fromkeys(item.reference for item in counted)),
+        risk=risk,
+        preliminary=diagnosis_unconfirmed or any(r.unconfirmed for r in results),
+        met_count=len(met),
+        basis=tuple(
+            dict.fromkeys([d.reference for d in recorded] + [e.reference for e in counted])
+        ),
+        diagnoses=recorded,
     )
 
 
 def _decide(criterion: str, evidence: Sequence[Evidence]) -> CriterionResult:
     present = tuple(item for item in evidence if item.present)
     if present:
-        return CriterionResult(criterion, CriterionStatus.MET, present)
+        unconfirmed = all(item.preliminary for item in present)
+        return CriterionResult(criterion, CriterionStatus.MET, present, unconfirmed)
     absent = tuple(item for item in evidence if not item.present)
     if absent:
         return CriterionResult(criterion, CriterionStatus.NOT_MET, absent)
     return CriterionResult(criterion, CriterionStatus.UNKNOWN, ())
 
 
-def _risk(met: int, unknown: int) -> RiskLevel:
-    if met >= 3:
+def _risk(
+    met: Collection[str],
+    unknown: int,
+    neurological_signs: Collection[str],
+    warrants_work_up_alone: Collection[str],
+) -> RiskLevel:
+    if len(met) >= 3:
         return RiskLevel.HIGH
-    if met == 2 and unknown >= 1:
+    if len(met) == 2 and any(c in neurological_signs for c in met):
+        return RiskLevel.MODERATE
+    if len(met) == 1 and unknown >= 1 and all(c in warrants_work_up_alone for c in met):
         return RiskLevel.MODERATE
     return RiskLevel.LOW

@@ -12,33 +12,40 @@ Decisions an integrator may want to know:
 * Patient identity. `Patient/<id>` whenever an id is known (from the Patient
   resource, its fullUrl, or a relative or absolute `.../Patient/<id>` reference, with
   any `_history` dropped), so the answer can be written back to the server the data
-  came from; otherwise the `urn:uuid:`/`urn:oid:` fullUrl or reference.
+  came from; otherwise the `urn:uuid:`/`urn:oid:` fullUrl or reference. Every
+  `subject` and `patient` reference of every resource is checked (`identity`).
 * A kept Observation without `subject` is taken to be about the bundle's patient
-  (FHIR allows it; the bundle is about one patient by contract). A Condition always
-  has one: R4 makes `Condition.subject` 1..1, so its absence fails validation. A
-  subject given only as an `identifier`, or as a contained (`#...`) reference,
-  likewise identifies no one and is accepted as the bundle's patient.
+  (FHIR allows it; the bundle is about one patient by contract), and a contained one
+  about its container's subject. A Condition always has one: R4 makes
+  `Condition.subject` 1..1, so its absence fails validation (except when contained).
 * A Patient resource with neither id nor fullUrl cannot be referenced and does not
   identify the patient by itself.
+* Versions and nesting (`walk`): Bundles nested in entries are read like the outer
+  one; only the latest version of a resource counts.
 * Whitespace around `Coding.code`/`Coding.system` breaks the FHIR primitive
   pattern, but DESIGN.md says to ignore it, so those pattern errors are forgiven.
 
 Layout: `skeleton` (the msgspec path and its fall-back guards), `parsed` (the
-whole-body orjson path), `patient` (references, subjects, the one-patient rule),
-`validate` (models and required bindings), `result`, `collector` (the GC pause).
+whole-body orjson path), `heads` (what both read of each resource), `walk` (entries,
+nested Bundles, versions), `identity` (the one patient, every patient reference),
+`select` (candidates), `validate` (models and required bindings), `result`,
+`collector` (the GC pause).
 """
 
 from __future__ import annotations
 
+from service.fhir_json import Json
 from service.ingest.collector import collector_paused
-from service.ingest.parsed import UTF8_BOM, ingest_parsed
-from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, Json, KeptResource
-from service.ingest.skeleton import decode_skeleton, ingest_skeleton
+from service.ingest.parsed import ingest_dict, ingest_parsed
+from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, KeptResource
+from service.ingest.skeleton import SkeletonUnsure, decode_skeleton, ingest_skeleton
 from service.ingest.validate import (
     CONDITION_VER_STATUS,
     CONDITION_VER_STATUSES,
     OBSERVATION_STATUSES,
+    verification_status,
 )
+from service.json_reader import UTF8_BOM
 from service.terminology import Terminology
 
 __all__ = [
@@ -51,6 +58,8 @@ __all__ = [
     "Json",
     "KeptResource",
     "ingest",
+    "ingest_document",
+    "verification_status",
 ]
 
 
@@ -70,8 +79,20 @@ def ingest(
         return _ingest(body, terminology, max_entries)
 
 
+def ingest_document(
+    document: object, terminology: Terminology, *, max_entries: int = DEFAULT_MAX_ENTRIES
+) -> IngestResult:
+    """`ingest` for a payload already parsed into JSON objects (the CDS Hooks and FHIR-server
+    paths gather dicts): no serialising back to bytes, the same rules and errors."""
+    with collector_paused():
+        return ingest_dict(document, terminology, max_entries)
+
+
 def _ingest(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
     skeleton = decode_skeleton(body)
-    if skeleton is None:
-        return ingest_parsed(body, terminology, max_entries)
-    return ingest_skeleton(skeleton, terminology, max_entries)
+    if skeleton is not None:
+        try:
+            return ingest_skeleton(skeleton, terminology, max_entries)
+        except SkeletonUnsure:
+            pass
+    return ingest_parsed(body, terminology, max_entries)

@@ -2,69 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Final, NoReturn
 
-import orjson
+import msgspec
 
-from service.errors import PayloadTooLarge, UnprocessablePayload, UnreadableInput
-from service.ingest.patient import reference_index, select
-from service.ingest.result import IngestResult, Json
+from service.errors import UnprocessablePayload
+from service.fhir_json import Json
+from service.ingest.heads import EntryView, Head, Source
+from service.ingest.result import IngestResult
+from service.ingest.select import select
+from service.ingest.walk import walk
+from service.json_reader import read_json
 from service.terminology import Terminology
-
-UTF8_BOM: Final = b"\xef\xbb\xbf"
 
 
 def ingest_parsed(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
     """The reference path: the whole body parsed with orjson, entries walked as dicts."""
-    bundle, root = _unwrap(_parse(body))
-    entries = bundle.get("entry", [])
-    if not isinstance(entries, list):
-        raise UnprocessablePayload("Bundle.entry must be an array", expression=[f"{root}.entry"])
-    check_entry_count(len(entries), max_entries, root)
-
-    usable = list(_usable_entries(entries, root))
-    picked = (
-        (i, path, full_url, resource)
-        for i, path, full_url, resource in usable
-        if resource.get("resourceType") == "Patient"
-        or (
-            resource.get("resourceType") in ("Condition", "Observation")
-            and _hits(resource, terminology)
-        )
-    )
-    subjects = (
-        (path, resource.get("subject"))
-        for _, path, _, resource in usable
-        if resource.get("resourceType") in ("Condition", "Observation")
-    )
-    return select(picked, subjects, reference_index(usable), root, len(entries))
+    return ingest_dict(_parse(body), terminology, max_entries)
 
 
-def check_entry_count(count: int, max_entries: int, root: str) -> None:
-    if count > max_entries:
-        raise PayloadTooLarge(
-            f"The Bundle has more than {max_entries} entries", expression=[f"{root}.entry"]
-        )
+def ingest_dict(document: object, terminology: Terminology, max_entries: int) -> IngestResult:
+    """A Bundle or Parameters already parsed (as JSON objects): the same rules, no bytes."""
+    bundle, root = _unwrap(document)
+    nodes, count = walk(bundle, root, DICT_SOURCE, max_entries)
+    return select(nodes, root, count, DICT_SOURCE, terminology)
 
 
 def _parse(body: bytes) -> object:
-    if body.startswith(UTF8_BOM):
-        # RFC 8259 lets a parser ignore a leading byte-order mark; some Windows
-        # integration engines send one. (The skeleton path refuses it and falls back here.)
-        body = body[len(UTF8_BOM) :]
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        if "depth limit" in exc.msg.lower():
-            raise PayloadTooLarge(
-                "The JSON is nested deeper than the limit of 1024 levels"
-            ) from None
-        if "utf-8" in exc.msg.lower():
-            raise UnreadableInput("The request body is not valid UTF-8") from None
-        raise UnreadableInput(
-            f"The request body is not valid JSON (at position {exc.pos})"
-        ) from None
+    return read_json(body)
 
 
 def refuse_unless_parameters(resource_type: object) -> None:
@@ -120,14 +86,13 @@ def _unwrap(document: object) -> tuple[Json, str]:
     return bundle, f"Parameters.parameter[{k}].resource"
 
 
-def _usable_entries(
-    entries: Sequence[object], root: str
-) -> Iterator[tuple[int, str, str | None, Json]]:
-    """(index, resource path, fullUrl, resource) of entries that hold a resource.
-
-    Search outcome entries (OperationOutcomes about the search) are skipped; entries
-    without a resource (a transaction DELETE, a response) have nothing to read.
-    """
+def _entries(bundle: object, root: str) -> list[EntryView]:
+    """The entries of a Bundle dict, each checked to be an object."""
+    assert isinstance(bundle, dict)
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        raise UnprocessablePayload("Bundle.entry must be an array", expression=[f"{root}.entry"])
+    views: list[EntryView] = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise UnprocessablePayload(
@@ -136,46 +101,39 @@ def _usable_entries(
                 expression=[f"{root}.entry[{i}]"],
             )
         search = entry.get("search")
-        if isinstance(search, dict) and search.get("mode") == "outcome":
-            continue
         resource = entry.get("resource")
-        if resource is None:
-            continue
-        path = f"{root}.entry[{i}].resource"
-        if not isinstance(resource, dict):
-            raise UnprocessablePayload(
-                "Bundle.entry.resource must be a resource", code="structure", expression=[path]
-            )
         full_url = entry.get("fullUrl")
-        yield i, path, full_url.strip() if isinstance(full_url, str) else None, resource
+        views.append(
+            EntryView(
+                full_url.strip() if isinstance(full_url, str) else None,
+                search.get("mode") if isinstance(search, dict) else None,
+                entry.get("request"),
+                entry.get("response"),
+                "absent"
+                if resource is None
+                else "object"
+                if isinstance(resource, dict)
+                else "other",
+                resource,
+            )
+        )
+    return views
 
 
-def _hits(resource: Json, terminology: Terminology) -> bool:
-    if any_criterion(resource.get("code"), terminology):
-        return True
-    return resource.get("resourceType") == "Observation" and any_criterion(
-        resource.get("valueCodeableConcept"), terminology
-    )
+def _head(resource: object, path: str) -> Head:
+    try:
+        return msgspec.convert(resource, Head)
+    except msgspec.ValidationError:
+        raise UnprocessablePayload(
+            "Resource.contained must be an array of resources",
+            code="structure",
+            expression=[f"{path}.contained"],
+        ) from None
 
 
-def any_criterion(concept: object, terminology: Terminology) -> bool:
-    """`bool(terminology.criteria_in(concept))`, stopping at the first hit.
+def _load(resource: object) -> Json:
+    assert isinstance(resource, dict)
+    return resource
 
-    Runs for every Condition and Observation of the bundle; building the ordered
-    criteria tuple for each was 2x slower (bench, 10k entries).
-    """
-    if not isinstance(concept, dict):
-        return False
-    codings = concept.get("coding")
-    if not isinstance(codings, list):
-        return False
-    for coding in codings:
-        if isinstance(coding, dict):
-            system, code = coding.get("system"), coding.get("code")
-            if (
-                isinstance(system, str)
-                and isinstance(code, str)
-                and terminology.criteria_for(system, code)
-            ):
-                return True
-    return False
+
+DICT_SOURCE: Final = Source(_entries, _head, _load)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-Json = dict[str, Any]
+from service.fhir_json import Json
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,17 +25,25 @@ class KeptResource:
     @property
     def resolvable(self) -> bool:
         """False when `reference` is only a FHIRPath: emit it as Reference.display then."""
-        return self.reference != self.path
+        return not is_input_path(self.reference)
 
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    """What the mappers need: the one patient and the candidate evidence, in entry order."""
+    """What the mappers need: the one patient (and its birth date, when a Patient resource
+    gives one) and the candidate evidence, in entry order."""
 
     patient: str
+    birth_date: str | None
     conditions: tuple[KeptResource, ...]
     observations: tuple[KeptResource, ...]
     entry_count: int
+
+
+def is_input_path(identity: str) -> bool:
+    """Whether an identity is only a FHIRPath into the request (`Bundle.entry[3].resource`,
+    `Parameters.parameter[0].resource.entry[1].resource`), which no server can resolve."""
+    return identity.startswith(("Bundle.", "Parameters."))
 
 
 #: Most Bundle entries one request may carry (`OMS_MAX_ENTRIES` at the HTTP edge).

@@ -17,22 +17,21 @@ from __future__ import annotations
 import codecs
 import re
 import sys
-from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import msgspec
 import orjson
 
-from service.errors import UnprocessablePayload
+from service.fhir_json import Json
+from service.ingest.heads import EntryView, Head, Source
 from service.ingest.parsed import (
-    any_criterion,
-    check_entry_count,
     refuse_non_bundle_part,
     refuse_unless_parameters,
     the_bundle_part,
 )
-from service.ingest.patient import patient_key, select
-from service.ingest.result import IngestResult, Json
+from service.ingest.result import IngestResult
+from service.ingest.select import select
+from service.ingest.walk import walk
 from service.terminology import Terminology
 
 
@@ -41,10 +40,12 @@ class _Search(msgspec.Struct):
 
 
 class _Entry(msgspec.Struct):
-    """A Bundle entry: its fullUrl and its search and resource still as bytes."""
+    """A Bundle entry: its fullUrl, request and response, its search and resource as bytes."""
 
     fullUrl: Any = None
     search: msgspec.Raw = msgspec.Raw()
+    request: Any = None
+    response: Any = None
     resource: msgspec.Raw = msgspec.Raw()
 
 
@@ -64,23 +65,10 @@ class _Document(_Bundle):
     parameter: list[_Part] = msgspec.field(default_factory=list)
 
 
-class _Head(msgspec.Struct):
-    """What candidate selection and the reference index read of a resource."""
-
-    resourceType: Any = None
-    id: Any = None
-    code: Any = None
-    valueCodeableConcept: Any = None
-
-
-class _Subject(msgspec.Struct):
-    subject: Any = None
-
-
 _DOCUMENT: Final = msgspec.json.Decoder(_Document)
 _SEARCH: Final = msgspec.json.Decoder(_Search)
-_HEAD: Final = msgspec.json.Decoder(_Head)
-_SUBJECT: Final = msgspec.json.Decoder(_Subject)
+_BUNDLE: Final = msgspec.json.Decoder(_Bundle)
+_HEAD: Final = msgspec.json.Decoder(Head)
 #: For `_may_overflow`: digits -> "0", e/E -> "e", signs -> "+", anything else -> " ".
 _NUMBER_SHAPE: Final = bytes.maketrans(
     b"0123456789eE+-" + bytes(b for b in range(256) if b not in b"0123456789eE+-"),
@@ -163,49 +151,63 @@ def _valid_utf8(body: bytes) -> bool:
     return True
 
 
+class SkeletonUnsure(Exception):
+    """msgspec could not type part of the body: only the orjson path answers exactly."""
+
+
 def ingest_skeleton(
     document: _Document, terminology: Terminology, max_entries: int
 ) -> IngestResult:
-    """`ingest_parsed`, step for step, on the skeleton: same checks, same order."""
+    """`ingest_parsed`, step for step, on the skeleton: same checks, same order.
+
+    Raises SkeletonUnsure where a resource cannot be typed (the caller falls back).
+    """
     bundle, root = _unwrap_skeleton(document)
-    entries = bundle.entry
-    check_entry_count(len(entries), max_entries, root)
-
-    usable = list(_usable_raw(entries, root))
-    index: dict[str, tuple[str, str | None]] = {}
-    picked: list[tuple[int, str | None, msgspec.Raw]] = []
-    evidence_typed: list[tuple[int, msgspec.Raw]] = []
-    for i, full_url, raw in usable:
-        head = _HEAD.decode(raw)
-        resource_type = head.resourceType
-        if not isinstance(resource_type, str):
-            continue
-        key = patient_key({"id": head.id}, full_url) if resource_type == "Patient" else None
-        if full_url:
-            index[full_url] = (resource_type, key)
-        if isinstance(head.id, str):
-            index[f"{resource_type}/{head.id}"] = (resource_type, key)
-        if resource_type == "Patient":
-            picked.append((i, full_url, raw))
-        elif resource_type in ("Condition", "Observation"):
-            evidence_typed.append((i, raw))
-            if any_criterion(head.code, terminology) or (
-                resource_type == "Observation"
-                and any_criterion(head.valueCodeableConcept, terminology)
-            ):
-                picked.append((i, full_url, raw))
-
-    def path(i: int) -> str:
-        return f"{root}.entry[{i}].resource"
-
-    parsed = ((i, path(i), full_url, _resource(raw)) for i, full_url, raw in picked)
-    subjects = ((path(i), _SUBJECT.decode(raw).subject) for i, raw in evidence_typed)
-    return select(parsed, subjects, index, root, len(entries))
+    nodes, count = walk(bundle, root, SKELETON_SOURCE, max_entries)
+    return select(nodes, root, count, SKELETON_SOURCE, terminology)
 
 
-def _resource(raw: msgspec.Raw) -> Json:
+def _entries(bundle: object, root: str) -> list[EntryView]:
+    if isinstance(bundle, msgspec.Raw):
+        try:
+            bundle = _BUNDLE.decode(bundle)
+        except msgspec.DecodeError:
+            raise SkeletonUnsure from None
+    assert isinstance(bundle, _Bundle)
+    views: list[EntryView] = []
+    for entry in bundle.entry:
+        search = entry.search
+        mode = _SEARCH.decode(search).mode if _first_byte(search) == b"{" else None
+        first = _first_byte(entry.resource)
+        full_url = entry.fullUrl
+        views.append(
+            EntryView(
+                full_url.strip() if isinstance(full_url, str) else None,
+                mode,
+                entry.request,
+                entry.response,
+                "absent" if first in (b"", b"n") else "object" if first == b"{" else "other",
+                entry.resource,
+            )
+        )
+    return views
+
+
+def _head(raw: object, path: str) -> Head:
+    assert isinstance(raw, msgspec.Raw)
+    try:
+        return _HEAD.decode(raw)
+    except msgspec.DecodeError:
+        raise SkeletonUnsure from None
+
+
+def _resource(raw: object) -> Json:
+    assert isinstance(raw, msgspec.Raw)
     resource: Json = orjson.loads(memoryview(raw))
     return resource
+
+
+SKELETON_SOURCE: Final = Source(_entries, _head, _resource)
 
 
 def _unwrap_skeleton(document: _Document) -> tuple[_Bundle, str]:
@@ -219,28 +221,6 @@ def _unwrap_skeleton(document: _Document) -> tuple[_Bundle, str]:
     if bundle is None or bundle.resourceType != "Bundle":
         refuse_non_bundle_part(k)
     return bundle, f"Parameters.parameter[{k}].resource"
-
-
-def _usable_raw(
-    entries: Sequence[_Entry], root: str
-) -> Iterator[tuple[int, str | None, msgspec.Raw]]:
-    """`_usable_entries` on skeleton entries: (index, fullUrl, resource bytes)."""
-    for i, entry in enumerate(entries):
-        search = entry.search
-        if _first_byte(search) == b"{" and _SEARCH.decode(search).mode == "outcome":
-            continue
-        resource = entry.resource
-        first = _first_byte(resource)
-        if first in (b"", b"n"):  # absent or null
-            continue
-        if first != b"{":
-            raise UnprocessablePayload(
-                "Bundle.entry.resource must be a resource",
-                code="structure",
-                expression=[f"{root}.entry[{i}].resource"],
-            )
-        full_url = entry.fullUrl
-        yield i, full_url.strip() if isinstance(full_url, str) else None, resource
 
 
 def _first_byte(raw: msgspec.Raw) -> bytes:

@@ -11,8 +11,8 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from pydantic import BaseModel, ValidationError
 
-from service.errors import UnprocessablePayload
-from service.ingest.result import Json
+from service.errors import Issue, UnprocessablePayload
+from service.fhir_json import Json
 
 #: Required binding http://hl7.org/fhir/ValueSet/observation-status (R4).
 OBSERVATION_STATUSES: Final = frozenset(
@@ -28,10 +28,13 @@ OBSERVATION_STATUSES: Final = frozenset(
     }
 )
 CONDITION_VER_STATUS: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+#: The same codes under their STU3 system, which some EHRs still send.
+CONDITION_VER_STATUS_STU3: Final = "http://hl7.org/fhir/condition-ver-status"
 #: Codes of CONDITION_VER_STATUS (required binding of Condition.verificationStatus).
 CONDITION_VER_STATUSES: Final = frozenset(
     {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}
 )
+_VER_STATUS_SYSTEMS: Final = frozenset({CONDITION_VER_STATUS, CONDITION_VER_STATUS_STU3})
 
 _MODELS: Final[Mapping[str, type[BaseModel]]] = {
     "Patient": Patient,
@@ -41,28 +44,42 @@ _MODELS: Final[Mapping[str, type[BaseModel]]] = {
 _FHIR_CODE = re.compile(r"[^\s]+(\s[^\s]+)*")
 
 
-def validate(resource: Json, path: str) -> None:
+def validate(resource: Json, path: str, *, contained: bool = False) -> None:
+    """422 naming the first fault the R4B model finds. A contained Condition may lack
+    its subject: it is about its container's subject."""
     resource_type = str(resource["resourceType"])
     try:
         _MODELS[resource_type].model_validate(resource)
     except ValidationError as exc:
-        errors = [e for e in exc.errors() if not _forgiven(e)]
+        errors = [
+            e
+            for e in exc.errors()
+            if not _forgiven(e) and not (contained and tuple(e["loc"]) == ("subject",))
+        ]
         if not errors:
             return
-        first = errors[0]
-        element = _fhirpath(first["loc"])
-        where = f"{resource_type}.{element}" if element else resource_type
-        if "missing" in first["type"]:
-            message = f"Missing required element {where}"
-        elif first["type"] == "extra_forbidden":
-            message = f"Unknown element {where}"
-        else:
-            message = f"Invalid value for {where}"
-        raise UnprocessablePayload(
-            message,
-            code="required" if "missing" in first["type"] else "structure",
-            expression=[f"{path}.{element}" if element else path],
-        ) from None
+        issues = [_issue(error, resource_type, path) for error in errors]
+        first = UnprocessablePayload(
+            issues[0].message, code=issues[0].code, expression=issues[0].expression
+        )
+        first.more = issues[1:]
+        raise first from None
+
+
+def _issue(error: Mapping[str, Any], resource_type: str, path: str) -> Issue:
+    element = _fhirpath(error["loc"])
+    where = f"{resource_type}.{element}" if element else resource_type
+    if "missing" in error["type"]:
+        message = f"Missing required element {where}"
+    elif error["type"] == "extra_forbidden":
+        message = f"Unknown element {where}"
+    else:
+        message = f"Invalid value for {where}"
+    return Issue(
+        message,
+        "required" if "missing" in error["type"] else "structure",
+        [f"{path}.{element}" if element else path],
+    )
 
 
 def _forgiven(error: Mapping[str, Any]) -> bool:
@@ -106,16 +123,48 @@ def check_bindings(resource: Json, path: str) -> None:
                 expression=[f"{path}.valueBoolean"],
             )
         return
-    verification = resource.get("verificationStatus") or {}
-    for n, coding in enumerate(verification.get("coding") or []):
+    verification_status(resource, path)
+
+
+def verification_status(condition: Json, path: str = "Condition") -> str | None:
+    """The condition-ver-status code of a Condition, or None when it has none.
+
+    Read from the R4 system, the STU3 system or a coding without a system. A
+    verificationStatus with none of these (text only, only other systems), with a code
+    outside the value set, or with two different codes is a 422: an unreadable status
+    must never be guessed to mean present.
+    """
+    verification = condition.get("verificationStatus")
+    if verification is None:
+        return None
+    where = f"{path}.verificationStatus"
+    codings = verification.get("coding") if isinstance(verification, dict) else None
+    found: set[str] = set()
+    for n, coding in enumerate(codings if isinstance(codings, list) else []):
+        if not isinstance(coding, dict):
+            continue
         system, code = coding.get("system"), coding.get("code")
-        if (
-            isinstance(system, str)
-            and system.strip() == CONDITION_VER_STATUS
-            and (not isinstance(code, str) or code.strip() not in CONDITION_VER_STATUSES)
+        if system is not None and (
+            not isinstance(system, str) or system.strip() not in _VER_STATUS_SYSTEMS
         ):
+            continue
+        if not isinstance(code, str) or code.strip() not in CONDITION_VER_STATUSES:
             raise UnprocessablePayload(
                 "Condition.verificationStatus is not a condition-ver-status code",
                 code="code-invalid",
-                expression=[f"{path}.verificationStatus.coding[{n}].code"],
+                expression=[f"{where}.coding[{n}].code"],
             )
+        found.add(code.strip())
+    if not found:
+        raise UnprocessablePayload(
+            "Condition.verificationStatus has no condition-ver-status coding",
+            code="code-invalid",
+            expression=[where],
+        )
+    if len(found) > 1:
+        raise UnprocessablePayload(
+            "Condition.verificationStatus has two different codes",
+            code="code-invalid",
+            expression=[where],
+        )
+    return found.pop()

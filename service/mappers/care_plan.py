@@ -25,15 +25,18 @@ from fhirpathpy.models import models as fhirpath_models
 
 from service.domain.criteria import RiskLevel
 from service.errors import TerminologyError
+from service.fhir_json import Json
 from service.mappers.risk_assessment import CRITERION_RESULT
 from service.terminology import CANONICAL_BASE, Terminology
-
-Json = dict[str, Any]
 
 PROFILE = f"{CANONICAL_BASE}/StructureDefinition/oms-care-plan"
 CHECKLIST = f"{CANONICAL_BASE}/PlanDefinition/oms-therapy-checklist"
 WORKUP = f"{CANONICAL_BASE}/PlanDefinition/oms-diagnostic-workup"
-PLAN_FOR_RISK = {RiskLevel.HIGH: CHECKLIST, RiskLevel.MODERATE: WORKUP}
+PLAN_FOR_RISK = {
+    RiskLevel.CERTAIN: CHECKLIST,
+    RiskLevel.HIGH: CHECKLIST,
+    RiskLevel.MODERATE: WORKUP,
+}
 FHIRPATH = "text/fhirpath"
 
 Expression = Callable[[Json, Json], list[Any]]
@@ -83,12 +86,13 @@ CriterionResults = tuple[tuple[bytes, ...], ...]
 
 
 def _criterion_results(risk_assessment: Json) -> CriterionResults:
-    """The `criterion` and `status` parts of each criterion result, as sorted-key JSON."""
+    """The `criterion`, `status` and `unconfirmed` parts of each criterion result, as
+    sorted-key JSON."""
     return tuple(
         tuple(
             orjson.dumps(part, option=orjson.OPT_SORT_KEYS)
             for part in extension.get("extension", [])
-            if isinstance(part, dict) and part.get("url") in ("criterion", "status")
+            if isinstance(part, dict) and part.get("url") in ("criterion", "status", "unconfirmed")
         )
         for extension in risk_assessment.get("extension", [])
         if isinstance(extension, dict) and extension.get("url") == CRITERION_RESULT

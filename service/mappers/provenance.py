@@ -6,11 +6,9 @@ from collections.abc import Iterable
 from functools import cache
 from html import escape
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
+from service.fhir_json import Json
 from service.mappers.references import reference_to
-
-Json = dict[str, Any]
 
 DEVICE_ID = "oms-cds"
 

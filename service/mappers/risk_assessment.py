@@ -10,13 +10,12 @@ from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
 from html import escape
-from typing import Any
 
 from service.domain.criteria import Assessment, CriterionResult, CriterionStatus, RiskLevel
+from service.domain.dates import age_in_months, describe_age, parse_date
+from service.fhir_json import Json
 from service.mappers.references import reference_to
 from service.terminology import CANONICAL_BASE, Terminology
-
-Json = dict[str, Any]
 
 PROFILE = f"{CANONICAL_BASE}/StructureDefinition/oms-risk-assessment"
 CRITERION_RESULT = f"{CANONICAL_BASE}/StructureDefinition/oms-criterion-result"
@@ -25,6 +24,7 @@ RISK_LEVEL_VALUE_SET = f"{CANONICAL_BASE}/ValueSet/oms-risk-level"
 OUTCOME_TEXT = "Opsoclonus myoclonus syndrome"
 
 _CONCLUSION = {
+    RiskLevel.CERTAIN: "The diagnosis is recorded: the therapy checklist is proposed.",
     RiskLevel.HIGH: "Meets the OMS diagnostic criteria.",
     RiskLevel.MODERATE: "OMS cannot be ruled out: work-up needed.",
     RiskLevel.LOW: "Does not meet the OMS diagnostic criteria on the data available.",
@@ -32,12 +32,15 @@ _CONCLUSION = {
 
 
 def build_risk_assessment(
-    assessment: Assessment, terminology: Terminology, patient: str, now: str
+    assessment: Assessment,
+    terminology: Terminology,
+    patient: str,
+    now: str,
+    birth_date: str | None = None,
 ) -> Json:
     """The RiskAssessment for `patient` (a reference string), dated `now` (FHIR dateTime)."""
     vocabulary = _vocabulary(terminology)
-    summary = assessment.rationale(terminology.criterion_displays)
-    rationale = f"{summary}. {_CONCLUSION[assessment.risk]}"
+    rationale = _rationale(assessment, terminology, now, birth_date)
     return {
         "resourceType": "RiskAssessment",
         "meta": {"profile": [PROFILE]},
@@ -59,6 +62,29 @@ def build_risk_assessment(
             }
         ],
     }
+
+
+def _rationale(
+    assessment: Assessment, terminology: Terminology, now: str, birth_date: str | None
+) -> str:
+    """The recorded diagnosis, the criteria with the dates of their evidence, the age at
+    assessment, and the conclusion, in words a clinician reads."""
+    parts: list[str] = []
+    if assessment.diagnoses:
+        dates = sorted(d.recorded for d in assessment.diagnoses if d.recorded)
+        when = f"recorded {dates[0]}" if dates else "date not recorded"
+        if all(d.preliminary for d in assessment.diagnoses):
+            when += ", not confirmed"
+        parts.append(f"Opsoclonus myoclonus syndrome is already diagnosed ({when}).")
+    summary = assessment.rationale(terminology.criterion_displays, terminology.not_met_words)
+    parts.append(f"{summary}.")
+    birth, today = parse_date(birth_date), parse_date(now)
+    if birth is not None and today is not None:
+        parts.append(f"Age at assessment: {describe_age(age_in_months(birth, today))}.")
+    else:
+        parts.append("Age not recorded.")
+    parts.append(_CONCLUSION[assessment.risk])
+    return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -98,6 +124,8 @@ def _criterion_extension(result: CriterionResult, terminology: Terminology) -> J
         },
         {"url": "status", "valueCode": str(result.status)},
     ]
+    if result.unconfirmed:
+        parts.append({"url": "unconfirmed", "valueBoolean": True})
     if result.status is not CriterionStatus.UNKNOWN:
         parts.extend(
             {"url": "evidence", "valueReference": reference_to(ref)}

@@ -18,14 +18,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any
 
 import orjson
 
+from service.fhir_json import Json
 from service.mappers.provenance import service_version
 from service.terminology import CANONICAL_BASE, CRITERIA_CODE_SYSTEM, Terminology
-
-Json = dict[str, Any]
 
 KEY_SYSTEM = f"{CANONICAL_BASE}/NamingSystem/oms-assessment-key"
 _WITH_IDENTIFIER = frozenset({"RiskAssessment", "CarePlan"})

@@ -15,18 +15,17 @@ somewhere it was not told to.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import jwt
 import orjson
 
 from service.errors import OmsError
-
-Json = dict[str, Any]
+from service.fhir_json import Json
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -130,8 +129,31 @@ def url_within(url: str, prefix: str) -> bool:
         return False
     if (target.scheme, _host(target), _port(target)) != (base.scheme, _host(base), _port(base)):
         return False
-    base_path = base.path.rstrip("/")
-    return target.path.rstrip("/") == base_path or target.path.startswith(base_path + "/")
+    target_path, base_path = normalised_path(target.path), normalised_path(base.path)
+    if target_path is None or base_path is None:
+        return False
+    base_path = base_path.rstrip("/")
+    return target_path.rstrip("/") == base_path or target_path.startswith(base_path + "/")
+
+
+def normalised_path(path: str) -> str | None:
+    """The path as a server resolves it: `%2e` decoded and dot segments removed (RFC
+    3986, 5.2.4), so `/fhir/../admin` and `/fhir/%2e%2e/admin` are `/admin`. None for an
+    encoded slash or backslash, or a backslash, which servers split in different ways."""
+    lowered = path.lower()
+    if "%2f" in lowered or "%5c" in lowered or "\\" in path:
+        return None
+    decoded = re.sub("%2[eE]", ".", path)
+    segments: list[str] = []
+    for segment in decoded.split("/"):
+        if segment == "..":
+            if len(segments) > 1:
+                segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    if decoded.endswith(("/.", "/..")):
+        segments.append("")
+    return "/".join(segments) or "/"
 
 
 def _host(parts: SplitResult) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import uuid
@@ -471,6 +472,15 @@ def test_corpus_requests_read_from_their_registered_server(
         if body["hook"] != "patient-view":
             assert response.status_code == 400
             return
+        subjects = set(re.findall(r'"subject": \{"reference": "([^"]*)"', json.dumps(body)))
+        patient_id = body["context"]["patientId"].removeprefix("Patient/")
+        if subjects - {f"Patient/{patient_id}"}:
+            # AHRQ's Synthea-derived records keep their bundle's urn:uuid subjects, and its
+            # fixtures' records are about Patient/1, not context.patientId: neither can be
+            # tied to the patient.
+            assert outcome_of(response)[:2] == (422, "processing"), response.text
+            assert response.json()["issue"][0]["expression"][0].endswith(".subject")
+            return
         assert response.status_code == 200, response.text
         assert response.json() == {"cards": []}
         token = (body.get("fhirAuthorization") or {}).get("access_token")
@@ -747,3 +757,24 @@ def test_the_demo_requests_give_their_cards(
 ) -> None:
     response = post(make_client(), fixture(name))
     assert [card["summary"] for card in response.json()["cards"]] == [summary]
+
+
+def test_a_byte_order_mark_is_read_like_on_every_route(make_client: MakeClient) -> None:
+    """One JSON reader for every route: $oms-assess, the hook and the persist body."""
+    body = b"\xef\xbb\xbf" + json.dumps(fixture("oms-high-request.json")).encode()
+    response = post(make_client(), body)
+    assert response.status_code == 200, response.text
+    assert [card["indicator"] for card in response.json()["cards"]] == ["warning"]
+
+
+@pytest.mark.parametrize("escape", ["/../admin", "/%2e%2e/admin", "/%2E%2E/admin"])
+def test_a_fhir_server_path_that_escapes_the_registered_one_is_refused_unread(
+    make_client: MakeClient, escape: str
+) -> None:
+    """The allow-list compares normalised paths: the EHR's token never reaches /admin."""
+    body = hook_request(None, patient_id="p1", fhir_server=FHIR + escape, token="ehr-token")
+    with respx.mock(assert_all_called=False) as router:
+        decoy = router.route(url__regex=r".*/admin.*").mock(return_value=httpx.Response(200))
+        response = post(make_client(), body)
+    assert outcome_of(response)[:2] == (412, "forbidden")
+    assert not decoy.called

@@ -52,7 +52,7 @@ def test_high_example_gives_risk_assessment_checklist_and_provenance(client: Tes
     ]
     assert ra["status"] == "final"
     assert ra["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "high"
-    assert ra["prediction"][0]["outcome"]["coding"][0]["code"] == "ORPHA:1183"
+    assert ra["prediction"][0]["outcome"]["coding"][0]["code"] == "1183"
     assert ra["prediction"][0]["rationale"].startswith("4 of 4 criteria met")
     assert ra["subject"] == {"reference": "Patient/oms-high-1"}
     assert {b["reference"] for b in ra["basis"]} == {
@@ -269,3 +269,52 @@ def test_json_nested_too_deep_gets_413(client: TestClient) -> None:
 
     assert response.status_code == 413
     assert response.json()["issue"][0]["code"] == "too-costly"
+
+
+def test_every_validation_fault_of_the_request_is_reported(client: TestClient) -> None:
+    """Not only the first: each fault in the Patient and the candidates, each with its
+    element (HAPI and fhirstarter report them all too)."""
+    document = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p", "birthDate": "yesterday"}},
+            {
+                "resource": {
+                    "resourceType": "Condition",
+                    "id": "c",
+                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "432328008"}]},
+                    "subject": {"reference": "Patient/p"},
+                    "onsetDateTime": "last spring",
+                    "severity": "bad",
+                }
+            },
+        ],
+    }
+    response = client.post(
+        "/fhir/$oms-assess",
+        content=orjson.dumps(document),
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    assert response.status_code == 422
+    issues = response.json()["issue"]
+    assert [i["expression"] for i in issues] == [
+        ["Bundle.entry[0].resource.birthDate"],
+        ["Bundle.entry[1].resource.onsetDateTime"],
+        ["Bundle.entry[1].resource.severity"],
+    ]
+    assert all(i["severity"] == "error" and "last spring" not in i["diagnostics"] for i in issues)
+
+
+def test_capability_statement_date_and_version_are_read_not_written(client: TestClient) -> None:
+    from importlib.metadata import version
+
+    from service.settings import DEFAULT_PROFILES_DIR
+
+    definition = orjson.loads(
+        (DEFAULT_PROFILES_DIR / "OperationDefinition-oms-assess.json").read_bytes()
+    )
+    statement = client.get("/fhir/metadata").json()
+    assert statement["date"] == definition["date"]
+    assert statement["software"]["version"] == version("oms-cds")
+    assert client.get("/openapi.json").json()["info"]["version"] == version("oms-cds")

@@ -346,3 +346,20 @@ def test_capability_statement_has_no_patient_operation_without_a_server(
         rest = client.get("/fhir/metadata").json()["rest"][0]
 
     assert "resource" not in rest
+
+
+def test_a_byte_order_mark_before_the_persist_body_is_ignored(
+    server: TestClient, router: respx.MockRouter
+) -> None:
+    serve_patient(router, high_resources())
+    store = FakeStore(router)
+    body = b"\xef\xbb\xbf" + orjson.dumps(
+        {"resourceType": "Parameters", "parameter": [{"name": "persist", "valueBoolean": False}]}
+    )
+    response = server.post(
+        f"/fhir/Patient/{PATIENT}/$oms-assess",
+        content=body,
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    assert response.status_code == 200, response.text
+    assert store.transactions == []

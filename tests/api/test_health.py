@@ -244,3 +244,17 @@ def test_concurrent_probes_share_one_request(terminology: Terminology) -> None:
 
     assert statuses == [200] * 5
     assert route.call_count == 1
+
+
+@pytest.mark.parametrize("path", ["/cds-services/", "/fhir/metadata/", "/healthz/"])
+def test_a_trailing_slash_is_the_same_route_not_a_redirect(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 200
+    assert "location" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/cds-services", "/fhir/metadata", "/healthz"])
+def test_head_answers_like_get_without_a_body(client: TestClient, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+    assert (head.status_code, head.content) == (got.status_code, b"")
+    assert head.headers["content-type"] == got.headers["content-type"]

@@ -95,3 +95,35 @@ def test_the_formatter_drops_fields_that_are_not_known_to_be_safe() -> None:
     line = orjson.loads(JsonFormatter().format(record))
     assert line["status"] == 200
     assert "body" not in line
+
+
+def test_the_assess_line_carries_the_entry_and_kept_counts(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    response = client.post(ASSESS, content=orjson.dumps(secret_bundle()), headers=FHIR_JSON)
+    assert response.status_code == 200
+    [line] = [orjson.loads(JsonFormatter().format(r)) for r in caplog.records if r.msg == "request"]
+    assert (line["entries"], line["kept"]) == (len(secret_bundle()["entry"]), 4)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "written"),
+    [
+        pytest.param("reason", "InvalidAudienceError", "InvalidAudienceError", id="jwt-reason"),
+        pytest.param("reason", f"aud {NAME} wrong", "(unnamed)", id="free-text-reason"),
+        pytest.param(
+            "hook_instance",
+            "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            id="hook-instance-uuid",
+        ),
+        pytest.param("hook_instance", NAME, "(not a UUID)", id="hook-instance-not-uuid"),
+    ],
+)
+def test_rejection_reasons_and_hook_instances_are_logged_in_their_shape(
+    field: str, value: str, written: str
+) -> None:
+    record = logging.LogRecord("oms_cds.x", logging.INFO, __file__, 1, "event", None, None)
+    setattr(record, field, value)
+    assert orjson.loads(JsonFormatter().format(record))[field] == written

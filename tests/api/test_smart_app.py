@@ -18,7 +18,7 @@ FHIR = {"content-type": "application/fhir+json"}
 
 
 def test_the_app_pages_and_vendored_libraries_are_served(client: TestClient) -> None:
-    for path in ("/app/launch.html", "/app/index.html", "/app/"):
+    for path in ("/app/launch.html", "/app/index.html"):
         response = client.get(path)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")

@@ -72,3 +72,36 @@ def test_no_link_without_a_launch_url_and_certain_is_linked_by_value(
     assert "links" not in card
     # `certain` (a recorded diagnosis) is named as a value, so no domain change is needed.
     assert {"high", "moderate", "certain"} == SMART_LINK_RISKS
+
+
+def test_a_recorded_diagnosis_gets_an_informational_checklist_card(
+    terminology: Terminology,
+) -> None:
+    document = example("low")
+    oms = {
+        "resourceType": "Condition",
+        "id": "oms",
+        "code": {"coding": [{"system": "https://www.orpha.net", "code": "1183"}]},
+        "subject": next(
+            e["resource"]["subject"]
+            for e in document["entry"]
+            if e["resource"]["resourceType"] == "Condition"
+        ),
+    }
+    document["entry"].append({"resource": oms})
+    result = assess_payload(json.dumps(document).encode(), terminology)
+    cards = cards_for(result, terminology)
+
+    assert [(c["indicator"], c["summary"]) for c in cards] == [
+        ("info", "OMS diagnosis recorded: therapy checklist available")
+    ]
+    actions = cards[0]["suggestions"][0]["actions"]
+    assert actions[0]["resource"]["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == (
+        "certain"
+    )
+    assert len(actions[1]["resource"]["activity"]) == 15
+    assert "no neuroblastoma found so far" in cards[0]["detail"]
+    assert response_problems({"cards": cards}) == []
+    url = "https://cds.example.org/app/launch.html"
+    (linked,) = cards_for(result, terminology, app_launch_url=url)
+    assert linked["links"] == [{"label": SMART_LINK_LABEL, "url": url, "type": "smart"}]

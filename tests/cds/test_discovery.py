@@ -21,10 +21,17 @@ def test_templates_use_only_allowed_tokens_and_parameters(terminology: Terminolo
 
 
 def test_the_searches_cover_every_criterion_code(terminology: Terminology) -> None:
-    wanted = {code for pairs in terminology.criterion_codes.values() for _, code in pairs}
+    wanted = set(terminology.search_codes)
     for key in prefetch_keys(terminology):
         if not key.read:
             [codes] = [
                 v for k, v in parse_qs(urlsplit(key.template).query).items() if k != "patient"
             ]
             assert set(codes[0].split(",")) == wanted
+
+
+def test_the_searches_ask_for_every_spelling_and_the_diagnosis(terminology: Terminology) -> None:
+    codes = set(terminology.search_codes)
+    assert {"C74.10", "C7410", "G25.3", "G253", "635", "ORPHA:635", "1183", "230350000"} <= codes
+    listed = {c for pairs in terminology.criterion_codes.values() for _, c in pairs}
+    assert listed <= codes

@@ -123,7 +123,7 @@ def test_unusable_prefetch_is_read_from_the_fhir_server_with_the_token(
     assert sent.headers["accept"] == "application/fhir+json"
     query = parse_qs(urlsplit(str(sent.url)).query)
     assert query["patient"] == [patient_id]
-    wanted = {code for pairs in terminology.criterion_codes.values() for _, code in pairs}
+    wanted = set(terminology.search_codes)
     assert set(query["code"][0].split(",")) == wanted
     assert "Condition/nb-1" in ids(found)
 

@@ -225,6 +225,46 @@ def test_a_transaction_is_not_retried_unless_idempotent() -> None:
     assert route.call_count == 1 + 3
 
 
+def test_an_idempotent_transaction_that_loses_a_race_is_sent_once_more() -> None:
+    """409 from concurrent conditional creates: the second try finds the winner's resources."""
+    router = respx.MockRouter()
+    answer = {"resourceType": "Bundle", "type": "transaction-response", "entry": []}
+    route = router.post(f"{BASE}/").mock(
+        side_effect=[httpx.Response(409), httpx.Response(200, json=answer)]
+    )
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": []}
+
+    assert run(router, lambda c: c.transaction(bundle, idempotent=True)) == answer
+    assert route.call_count == 2
+
+
+def test_a_409_is_final_for_a_plain_transaction_and_for_a_second_loss() -> None:
+    router = respx.MockRouter()
+    route = router.post(f"{BASE}/").respond(409)
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": []}
+
+    with pytest.raises(FhirServerError) as plain:
+        run(router, lambda c: c.transaction(bundle))
+    assert route.call_count == 1
+    with pytest.raises(FhirServerError) as twice:
+        run(router, lambda c: c.transaction(bundle, idempotent=True))
+    assert route.call_count == 1 + 2
+    assert plain.value.upstream_status == twice.value.upstream_status == 409
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_reads_and_searches_ask_for_fresh_results(strict: bool) -> None:
+    """HAPI reuses a cached search for 60 s unless told not to."""
+    router = respx.MockRouter()
+    search = router.get(f"{BASE}/Observation").respond(200, json=searchset())
+    read = router.get(f"{BASE}/Patient/p1").respond(200, json={"resourceType": "Patient"})
+
+    run_with(router, lambda c: c.search("Observation", {}), strict=strict)
+    run_with(router, read_patient, strict=strict)
+    for route in (search, read):
+        assert route.calls.last.request.headers["cache-control"] == "no-cache"
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -1,13 +1,19 @@
-"""A real FHIR server for the contract suite, started here unless one is given.
+"""Real FHIR servers for the contract suite: every contract test runs once per server.
 
-* `OMS_CONTRACT_FHIR_URL` set (e.g. HAPI from docker-compose.yml): that server is used
-  and nothing is started.
-* Otherwise `scripts/sandbox-fhir-server` installs sekmet-fhir into `.sandbox-venv/`
-  (once) and runs it on 127.0.0.1 on a free port with a fresh data folder; it is
-  stopped by its PID when the session ends.
+* `OMS_CONTRACT_FHIR_URL` set (e.g. HAPI from docker-compose.yml): that server alone is
+  used (id `given`) and nothing is started.
+* Otherwise both, one after the other (`OMS_CONTRACT_SERVERS=sekmet` or `hapi` picks one):
+  * `sekmet`: `scripts/sandbox-fhir-server` installs sekmet-fhir into `.sandbox-venv/`
+    (once) and runs it on 127.0.0.1 on a free port with a fresh data folder;
+  * `hapi`: HAPI FHIR JPA 8.8.0 on in-memory H2 (`scripts/hapi-fhir-server`, tools/hapi/).
+    If `OMS_CONTRACT_HAPI_DIR` names the folder of a `scripts/hapi-fhir-server start`
+    already under way (CI starts it early, so its 20-60 s start-up overlaps the lint),
+    that server is used and left to its starter; otherwise it is built and started here.
+  Each is stopped by its PID when its tests are done.
 
 The tests treat ids, versions and Location values as opaque and send
-`Prefer: handling=strict`, so they mean the same on both servers.
+`Prefer: handling=strict`, so they mean the same on every server; where the servers
+legitimately differ, a test asks `fhir_server_kind` and says so.
 """
 
 from __future__ import annotations
@@ -32,8 +38,11 @@ from tests.contract import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "sandbox-fhir-server"
+HAPI_SCRIPT = ROOT / "scripts" / "hapi-fhir-server"
 #: Seconds to wait for a server to answer /metadata (HAPI takes tens of seconds to start).
 READY_WITHIN = float(os.environ.get("OMS_CONTRACT_READY_WITHIN", "180"))
+#: Seconds to wait for HAPI: a cold Maven build (~1 min) plus its start-up.
+HAPI_READY_WITHIN = float(os.environ.get("OMS_CONTRACT_HAPI_READY_WITHIN", "420"))
 HEADERS = {
     "Accept": "application/fhir+json",
     "Content-Type": "application/fhir+json",
@@ -48,12 +57,23 @@ def _free_port() -> int:
         return port
 
 
-def _wait_ready(base_url: str, alive: subprocess.Popen[bytes] | None = None) -> None:
-    """Poll /metadata until it answers a CapabilityStatement; a start-up wait, not a timing."""
-    end = time.monotonic() + READY_WITHIN
+def _wait_ready(
+    base_url: str,
+    alive: subprocess.Popen[bytes] | None = None,
+    *,
+    within: float = READY_WITHIN,
+    failed: Path | None = None,
+) -> None:
+    """Poll /metadata until it answers a CapabilityStatement; a start-up wait, not a timing.
+
+    `alive` exiting, or the file `failed` appearing, ends the wait at once.
+    """
+    end = time.monotonic() + within
     while time.monotonic() < end:
         if alive is not None and alive.poll() is not None:
-            pytest.fail(f"the sandbox FHIR server exited with {alive.returncode}")
+            pytest.fail(f"the FHIR server exited with {alive.returncode}")
+        if failed is not None and failed.exists():
+            pytest.fail(f"the FHIR server failed to start: {failed.read_text().strip()}")
         try:
             response = httpx.get(f"{base_url}/metadata", headers=HEADERS, timeout=5)
             if response.status_code == 200 and '"CapabilityStatement"' in response.text:
@@ -61,16 +81,65 @@ def _wait_ready(base_url: str, alive: subprocess.Popen[bytes] | None = None) -> 
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"no FHIR server answered {base_url}/metadata within {READY_WITHIN:g} s")
+    pytest.fail(f"no FHIR server answered {base_url}/metadata within {within:g} s")
+
+
+def _server_kinds() -> list[str]:
+    if os.environ.get("OMS_CONTRACT_FHIR_URL"):
+        return ["given"]
+    chosen = os.environ.get("OMS_CONTRACT_SERVERS", "sekmet,hapi")
+    return [kind.strip() for kind in chosen.split(",") if kind.strip()]
+
+
+@pytest.fixture(scope="session", params=_server_kinds())
+def fhir_server_kind(request: pytest.FixtureRequest) -> str:
+    """`sekmet`, `hapi` or `given`: which server this run of a contract test talks to."""
+    kind: str = request.param
+    return kind
 
 
 @pytest.fixture(scope="session")
-def fhir_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    given = os.environ.get("OMS_CONTRACT_FHIR_URL")
-    if given:
-        _wait_ready(given.rstrip("/"))
-        yield given.rstrip("/")
-        return
+def fhir_base_url(fhir_server_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if fhir_server_kind == "given":
+        given = os.environ["OMS_CONTRACT_FHIR_URL"].rstrip("/")
+        _wait_ready(given)
+        yield given
+    elif fhir_server_kind == "hapi":
+        yield from _hapi(tmp_path_factory)
+    elif fhir_server_kind == "sekmet":
+        yield from _sekmet(tmp_path_factory)
+    else:
+        pytest.fail(f"unknown contract server {fhir_server_kind!r} (sekmet, hapi)")
+
+
+def _hapi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """HAPI started early by CI (`OMS_CONTRACT_HAPI_DIR`), or built and started here."""
+    given = os.environ.get("OMS_CONTRACT_HAPI_DIR")
+    folder = Path(given) if given else tmp_path_factory.mktemp("hapi-fhir")
+    process = None
+    if not given:
+        with (folder / "start.log").open("wb") as log:
+            process = subprocess.Popen(
+                [str(HAPI_SCRIPT), "start", str(folder)], stdout=log, stderr=subprocess.STDOUT
+            )
+    try:
+        end = time.monotonic() + 60
+        while not (folder / "url").exists() and time.monotonic() < end:
+            time.sleep(0.2)
+        base_url = (folder / "url").read_text().strip()
+        # The start script exits once the server is up, so its exit is no failure here:
+        # it writes `failed` when the build, the start or the wait fails.
+        _wait_ready(base_url, within=HAPI_READY_WITHIN, failed=folder / "failed")
+        yield base_url
+    finally:
+        if process is not None:
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
+            subprocess.run([str(HAPI_SCRIPT), "stop", str(folder)], check=False)
+
+
+def _sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run([str(SCRIPT), "install"], check=True)
     port = _free_port()
     folder = tmp_path_factory.mktemp("sandbox-fhir")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -76,6 +78,26 @@ def test_three_repeated_calls_store_each_resource_once(
     service: TestClient, fhir: httpx.Client, fresh_patient: str
 ) -> None:
     first, second, third = (persist(service, fresh_patient) for _ in range(3))
+
+    assert first == second == third
+    key = key_of(fhir.get(first[0]).json())
+    for kind, stored in zip(KINDS, first, strict=True):
+        assert with_key(fhir, kind, key) == [stored.split("/")[1]]
+
+
+def test_three_simultaneous_calls_answer_alike_and_store_each_resource_once(
+    service: TestClient, fhir: httpx.Client
+) -> None:
+    """Concurrent conditional creates race; a loser (HAPI: 409) must still answer 200."""
+    patient = seed.post_transaction(fhir, seed.oms_transaction("high", seed.new_run_id()))[0].id
+    start = threading.Barrier(3)
+
+    def call(_: int) -> list[str]:
+        start.wait(timeout=30)
+        return persist(service, patient)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first, second, third = pool.map(call, range(3))
 
     assert first == second == third
     key = key_of(fhir.get(first[0]).json())

@@ -10,10 +10,16 @@ from service.domain.criteria import (
     RiskLevel,
     assess,
 )
-from service.domain.evidence import Evidence
+from service.domain.evidence import Diagnosis, Evidence
 
 NB, OPSO, MA, BS = "neuroblastoma", "opsoclonus", "myoclonus-ataxia", "behavior-sleep"
 CRITERIA = (NB, OPSO, MA, BS)
+#: The CodeSystem properties of profiles/ (tests/test_terminology.py checks they are these).
+RULES = {"neurological_signs": {OPSO, MA}, "warrants_work_up_alone": {OPSO}}
+
+
+def judge(evidence: list[Evidence], diagnoses: tuple[Diagnosis, ...] = ()) -> Assessment:
+    return assess(CRITERIA, evidence, diagnoses=diagnoses, **RULES)
 
 
 def present(criterion: str, ref: str | None = None, *, preliminary: bool = False) -> Evidence:
@@ -52,19 +58,71 @@ def test_criterion_is_three_valued(evidence: list[Evidence], expected: str) -> N
         pytest.param((NB, OPSO, MA, BS), (), RiskLevel.HIGH, id="4-met-high"),
         pytest.param((NB, OPSO, MA), (BS,), RiskLevel.HIGH, id="3-met-1-not-met-high"),
         pytest.param((OPSO, MA, BS), (), RiskLevel.HIGH, id="3-met-no-neuroblastoma-high"),
-        pytest.param((OPSO, MA), (), RiskLevel.MODERATE, id="2-met-2-unknown-moderate"),
-        pytest.param((OPSO, MA), (NB,), RiskLevel.MODERATE, id="2-met-1-unknown-moderate"),
-        pytest.param((OPSO, MA), (NB, BS), RiskLevel.LOW, id="2-met-2-not-met-low"),
-        pytest.param((OPSO,), (), RiskLevel.LOW, id="1-met-3-unknown-low"),
+        pytest.param((OPSO, MA), (), RiskLevel.MODERATE, id="2-neurological-met-2-unknown"),
+        pytest.param((OPSO, MA), (NB,), RiskLevel.MODERATE, id="2-met-negative-tumour-search"),
+        pytest.param((OPSO, MA), (NB, BS), RiskLevel.MODERATE, id="2-met-2-not-met-moderate"),
+        pytest.param((NB, MA), (OPSO, BS), RiskLevel.MODERATE, id="tumour-and-ataxia-moderate"),
+        pytest.param((NB, BS), (), RiskLevel.LOW, id="tumour-and-behaviour-no-sign-low"),
+        pytest.param((NB, BS), (OPSO, MA), RiskLevel.LOW, id="oncology-irritability-low"),
+        pytest.param((OPSO,), (), RiskLevel.MODERATE, id="opsoclonus-alone-3-unknown"),
+        pytest.param((OPSO,), (NB,), RiskLevel.MODERATE, id="opsoclonus-alone-2-unknown"),
+        pytest.param((OPSO,), (NB, MA, BS), RiskLevel.LOW, id="opsoclonus-alone-rest-not-met"),
+        pytest.param((MA,), (), RiskLevel.LOW, id="ataxia-alone-low"),
         pytest.param((), (), RiskLevel.LOW, id="nothing-known-low"),
         pytest.param((), (NB, OPSO, MA, BS), RiskLevel.LOW, id="all-refuted-low"),
     ],
 )
 def test_risk_level(met: tuple[str, ...], not_met: tuple[str, ...], expected: RiskLevel) -> None:
     evidence = [present(c) for c in met] + [absent(c) for c in not_met]
-    assessment = assess(CRITERIA, evidence)
+    assessment = judge(evidence)
     assert assessment.risk is expected
     assert assessment.met_count == len(met)
+
+
+def test_without_the_properties_two_met_is_not_moderate() -> None:
+    """The neurological-sign rule is data: without it, nothing is moderate."""
+    assert assess(CRITERIA, [present(OPSO), present(MA)]).risk is RiskLevel.LOW
+
+
+@pytest.mark.parametrize(
+    ("evidence", "diagnoses", "risk", "preliminary"),
+    [
+        pytest.param(
+            [],
+            (Diagnosis("Condition/oms", False),),
+            RiskLevel.CERTAIN,
+            False,
+            id="diagnosis-alone-certain",
+        ),
+        pytest.param(
+            [present(NB), present(OPSO), present(MA)],
+            (Diagnosis("Condition/oms", False),),
+            RiskLevel.CERTAIN,
+            False,
+            id="diagnosis-outranks-high",
+        ),
+        pytest.param(
+            [],
+            (Diagnosis("Condition/oms", True),),
+            RiskLevel.CERTAIN,
+            True,
+            id="provisional-diagnosis-preliminary",
+        ),
+        pytest.param(
+            [],
+            (Diagnosis("Condition/a", True), Diagnosis("Condition/b", False)),
+            RiskLevel.CERTAIN,
+            False,
+            id="a-confirmed-diagnosis-makes-it-final",
+        ),
+    ],
+)
+def test_recorded_diagnosis_is_certain(
+    evidence: list[Evidence], diagnoses: tuple[Diagnosis, ...], risk: RiskLevel, preliminary: bool
+) -> None:
+    assessment = judge(evidence, diagnoses)
+    assert (assessment.risk, assessment.preliminary) == (risk, preliminary)
+    assert assessment.basis[0] == diagnoses[0].reference
 
 
 def test_results_follow_criteria_order_not_evidence_order() -> None:
@@ -122,7 +180,9 @@ def test_source_path_does_not_make_evidence_distinct() -> None:
     [
         pytest.param([present(NB)], False, id="confirmed-final"),
         pytest.param([present(NB, preliminary=True)], True, id="unconfirmed-counted"),
-        pytest.param([absent(NB, preliminary=True)], True, id="preliminary-negative-decides"),
+        pytest.param(
+            [absent(NB, preliminary=True)], False, id="preliminary-negative-is-no-met-criterion"
+        ),
         pytest.param(
             [present(NB), absent(NB, preliminary=True)],
             False,
@@ -130,8 +190,13 @@ def test_source_path_does_not_make_evidence_distinct() -> None:
         ),
         pytest.param(
             [present(NB), present(NB, "Condition/2", preliminary=True)],
+            False,
+            id="confirmed-evidence-makes-the-criterion-final",
+        ),
+        pytest.param(
+            [present(NB, preliminary=True), present(OPSO)],
             True,
-            id="any-counted-preliminary",
+            id="one-met-criterion-only-unconfirmed",
         ),
     ],
 )
@@ -152,7 +217,23 @@ def test_repeated_criteria_rejected() -> None:
 def test_rationale_names_met_not_met_unknown() -> None:
     assessment = assess(CRITERIA, [present(NB), present(OPSO), present(MA), absent(BS)])
     assert assessment.rationale() == (
-        "3 of 4 criteria met: neuroblastoma, opsoclonus, myoclonus-ataxia; not met: behavior-sleep"
+        "3 of 4 criteria met: neuroblastoma (date not recorded), opsoclonus (date not "
+        "recorded), myoclonus-ataxia (date not recorded); not met: behavior-sleep (recorded absent)"
+    )
+
+
+def test_rationale_gives_the_date_range_and_what_not_met_means() -> None:
+    evidence = [
+        Evidence(OPSO, True, False, "Observation/a", recorded="2025-03-05"),
+        Evidence(OPSO, True, False, "Observation/b", recorded="2025-01-10"),
+        Evidence(MA, True, True, "Condition/c", recorded="2025-02"),
+        absent(NB),
+    ]
+    words = {NB: "no neuroblastoma found so far"}
+    assert judge(evidence).rationale(not_met_words=words) == (
+        "2 of 4 criteria met: opsoclonus (2025-01-10 to 2025-03-05), myoclonus-ataxia "
+        "(2025-02, unconfirmed); not met: neuroblastoma (no neuroblastoma found so far); "
+        "unknown: behavior-sleep"
     )
 
 
@@ -160,8 +241,8 @@ def test_rationale_uses_displays_and_omits_empty_groups() -> None:
     displays = {OPSO: "Opsoclonus", MA: "Myoclonus and/or ataxia"}
     assessment = assess(CRITERIA, [present(OPSO), present(MA)])
     assert assessment.rationale(displays) == (
-        "2 of 4 criteria met: Opsoclonus, Myoclonus and/or ataxia; "
-        "unknown: neuroblastoma, behavior-sleep"
+        "2 of 4 criteria met: Opsoclonus (date not recorded), Myoclonus and/or ataxia (date "
+        "not recorded); unknown: neuroblastoma, behavior-sleep"
     )
 
 

@@ -69,15 +69,30 @@ def risk_assessment_problem(bundle: dict[str, Any], terminology: Terminology) ->
         return f"{len(results)} criterion results"
     statuses: Counter[str] = Counter()
     criteria = []
+    met_criteria = set()
     for result in results:
         parts = {part["url"]: part for part in result["extension"]}
         criteria.append(parts["criterion"]["valueCoding"]["code"])
         statuses[parts["status"]["valueCode"]] += 1
+        if parts["status"]["valueCode"] == "met":
+            met_criteria.add(criteria[-1])
     if sorted(criteria) != sorted(terminology.criteria):
         return "criterion results do not name each criterion once"
     met, unknown = statuses["met"], statuses["unknown"]
     level = risk_level(bundle)
-    expected = "high" if met >= 3 else "moderate" if met == 2 and unknown >= 1 else "low"
+    if level == "certain":
+        rationale = risk["prediction"][0]["rationale"]
+        diagnosed = rationale.startswith("Opsoclonus myoclonus syndrome is already diagnosed")
+        return None if diagnosed else "risk certain without a recorded diagnosis"
+    signs, alone = terminology.neurological_signs, terminology.warrants_work_up_alone
+    if met >= 3:
+        expected = "high"
+    elif (met == 2 and met_criteria & signs) or (
+        met == 1 and met_criteria <= alone and unknown >= 1
+    ):
+        expected = "moderate"
+    else:
+        expected = "low"
     if level != expected:
         return f"risk {level} with {met} met and {unknown} unknown"
     return None

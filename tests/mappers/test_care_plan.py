@@ -26,9 +26,10 @@ WORKUP_CODE = {
 
 
 def risk_assessment(terminology: Terminology, **statuses: str) -> dict[str, Any]:
-    """A RiskAssessment whose criteria have the given statuses (met / not-met / unknown)."""
+    """A RiskAssessment whose criteria have the given statuses (met / not-met / unknown;
+    `provisional`: met only on unconfirmed evidence)."""
     evidence = [
-        Evidence(criterion, status == "met", False, f"Condition/{criterion}")
+        Evidence(criterion, status != "not-met", status == "provisional", f"Condition/{criterion}")
         for criterion, status in statuses.items()
         if status != "unknown"
     ]
@@ -46,6 +47,7 @@ def codes(care_plan: dict[str, Any]) -> list[str]:
 
 
 def test_plan_for_each_risk() -> None:
+    assert plan_for(RiskLevel.CERTAIN) == CHECKLIST
     assert plan_for(RiskLevel.HIGH) == CHECKLIST
     assert plan_for(RiskLevel.MODERATE) == WORKUP
     assert plan_for(RiskLevel.LOW) is None
@@ -75,15 +77,36 @@ def test_checklist_has_the_15_items_in_order(terminology: Terminology) -> None:
 
 
 @pytest.mark.parametrize(
-    ("neuroblastoma", "occult"),
+    ("neuroblastoma", "mitigate_says", "reassess_says"),
     [
-        pytest.param("met", False, id="neuroblastoma-met-treat-the-tumour"),
-        pytest.param("unknown", True, id="neuroblastoma-unknown-search-occult"),
-        pytest.param("not-met", True, id="neuroblastoma-not-met-search-occult"),
+        pytest.param(
+            "met",
+            "resect or treat the neuroblastoma",
+            "tumour status",
+            id="neuroblastoma-met-treat-the-tumour",
+        ),
+        pytest.param(
+            "provisional",
+            "confirm it first",
+            "once the neuroblastoma is confirmed",
+            id="neuroblastoma-provisional-confirm-first",
+        ),
+        pytest.param(
+            "unknown",
+            "search for an occult neuroblastoma",
+            "search for an occult",
+            id="neuroblastoma-unknown-search-occult",
+        ),
+        pytest.param(
+            "not-met",
+            "repeat the search",
+            "repeat urine HVA and VMA and imaging",
+            id="neuroblastoma-negative-search-repeat-it",
+        ),
     ],
 )
 def test_trigger_and_reassess_text_depends_on_neuroblastoma(
-    terminology: Terminology, neuroblastoma: str, occult: bool
+    terminology: Terminology, neuroblastoma: str, mitigate_says: str, reassess_says: str
 ) -> None:
     others = dict.fromkeys(CRITERIA[1:], "met")
     care_plan = plan(
@@ -91,28 +114,45 @@ def test_trigger_and_reassess_text_depends_on_neuroblastoma(
     )
 
     mitigate, _, reassess = (a["detail"]["description"] for a in care_plan["activity"][:3])
-    assert ("occult neuroblastoma" in mitigate) is occult
-    assert ("occult neuroblastoma" in reassess) is occult
+    assert mitigate_says in mitigate
+    assert reassess_says in reassess
     assert all("occult" not in a["detail"]["description"] for a in care_plan["activity"][3:])
+    assert "FHIRPath" not in care_plan["description"] + care_plan["title"]
 
 
 MODERATE_CASES = [
     dict(zip(CRITERIA, statuses, strict=True))
     for statuses in itertools.product(("met", "not-met", "unknown"), repeat=4)
     if statuses.count("met") == 2 and "unknown" in statuses
+] + [
+    {
+        "neuroblastoma": "not-met",
+        "opsoclonus": "met",
+        "myoclonus-ataxia": "met",
+        "behavior-sleep": "not-met",
+    },
+    {
+        "neuroblastoma": "unknown",
+        "opsoclonus": "met",
+        "myoclonus-ataxia": "not-met",
+        "behavior-sleep": "unknown",
+    },
 ]
 
 
 @pytest.mark.parametrize(
     "statuses", MODERATE_CASES, ids=lambda s: "+".join(f"{k}={v}" for k, v in s.items())
 )
-def test_work_up_has_one_action_per_unknown_criterion_then_reassess(
+def test_work_up_has_one_action_per_criterion_not_met_then_reassess(
     terminology: Terminology, statuses: dict[str, str]
 ) -> None:
     care_plan = plan(terminology, WORKUP, risk_assessment(terminology, **statuses))
 
-    unknown = [c for c in CRITERIA if statuses[c] == "unknown"]
-    assert codes(care_plan) == [WORKUP_CODE[c] for c in unknown] + ["reassess-high-risk"]
+    missing = [c for c in CRITERIA if statuses[c] != "met"]
+    assert codes(care_plan) == [WORKUP_CODE[c] for c in missing] + ["reassess-high-risk"]
+    for activity, criterion in zip(care_plan["activity"], missing, strict=False):
+        repeat = statuses[criterion] == "not-met"
+        assert activity["detail"]["description"].startswith("No ") is not repeat
     assert care_plan["instantiatesCanonical"] == [WORKUP]
     assert all(a["detail"]["status"] == "not-started" for a in care_plan["activity"])
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from service.domain.evidence import Evidence
+from service.errors import UnprocessablePayload
 from service.ingest import KeptResource
 from service.mappers.condition import condition_evidence
 from service.terminology import Terminology
-from tests.builders import HPO, SCT, VER_STATUS, condition, kept
+from tests.builders import HPO, ICD10CM, SCT, VER_STATUS, condition, kept
 from tests.mappers.codes import COUNTING, NOT_COUNTING
 
 VERIFICATION = [
@@ -89,10 +90,17 @@ def test_several_codings_of_one_criterion_give_one_evidence(terminology: Termino
 
 
 def test_any_coding_may_match(terminology: Terminology) -> None:
-    resource = condition((SCT, "422886007"), (HPO, "HP:0003006"))
+    resource = condition((ICD10CM, "Z00.00"), (HPO, "HP:0003006"))
     assert [e.criterion for e in condition_evidence(kept(resource), terminology)] == [
         "neuroblastoma"
     ]
+
+
+def test_an_excluded_coding_vetoes_the_criterion(terminology: Terminology) -> None:
+    """Olfactory neuroblastoma is listed as an exclusion: the HPO coding beside it is not
+    enough to call it the neuroblastoma of OMS."""
+    resource = condition((SCT, "422886007"), (HPO, "HP:0003006"))
+    assert condition_evidence(kept(resource), terminology) == []
 
 
 def test_whitespace_around_code_and_status_is_ignored(terminology: Terminology) -> None:
@@ -110,14 +118,36 @@ def test_display_never_decides(terminology: Terminology) -> None:
     assert condition_evidence(kept(resource), terminology) == []
 
 
-def test_verification_status_without_a_ver_status_coding_counts_as_asserted(
-    terminology: Terminology,
+@pytest.mark.parametrize(
+    "coding",
+    [
+        pytest.param({"system": "http://hl7.org/fhir/condition-ver-status"}, id="stu3-system"),
+        pytest.param({}, id="no-system"),
+        pytest.param({"system": VER_STATUS}, id="r4-system"),
+    ],
+)
+def test_verification_status_read_from_r4_stu3_or_no_system(
+    terminology: Terminology, coding: dict[str, str]
 ) -> None:
     resource = condition((SCT, "432328008"))
-    resource["verificationStatus"] = {"text": "refuted by the oncologist"}
-    assert [
-        (e.present, e.preliminary) for e in condition_evidence(kept(resource), terminology)
-    ] == [(True, False)]
+    resource["verificationStatus"] = {"coding": [coding | {"code": "refuted"}]}
+    assert [e.present for e in condition_evidence(kept(resource), terminology)] == [False]
+
+
+@pytest.mark.parametrize(
+    "verification",
+    [
+        pytest.param({"text": "refuted by the oncologist"}, id="text-only"),
+        pytest.param({"coding": [{"system": "http://example.org/vs", "code": "no"}]}, id="other"),
+    ],
+)
+def test_unreadable_verification_status_is_422(
+    terminology: Terminology, verification: dict[str, object]
+) -> None:
+    resource = condition((SCT, "432328008"), verificationStatus=verification)
+    with pytest.raises(UnprocessablePayload) as raised:
+        condition_evidence(kept(resource), terminology)
+    assert raised.value.expression == ["Bundle.entry[0].resource.verificationStatus"]
 
 
 def test_reference_is_the_kept_reference(terminology: Terminology) -> None:

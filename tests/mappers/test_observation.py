@@ -59,7 +59,8 @@ def test_pattern_a_code_is_the_finding(
     "question",
     [
         pytest.param(CLINICAL_FINDING, id="clinical-finding-question"),
-        pytest.param((LOINC, "2436-4"), id="unrelated-loinc-question"),
+        pytest.param((LOINC, "75325-1"), id="loinc-symptom-question"),
+        pytest.param((LOINC, "75321-0"), id="loinc-clinical-finding-question"),
     ],
 )
 def test_pattern_b_value_is_the_finding(
@@ -196,12 +197,18 @@ def test_pattern_b_value_with_two_criteria(terminology: Terminology) -> None:
     ]
 
 
-def test_pattern_a_and_b_together(terminology: Terminology) -> None:
-    """Code names one finding, the value another: the value is a finding, not a verdict."""
-    resource = observation(OPSOCLONUS, valueCodeableConcept=concept((SCT, "193462001")))
-    assert observation_evidence(kept(resource), terminology) == [
-        Evidence("behavior-sleep", True, False, "Observation/o1")
-    ]
+@pytest.mark.parametrize(
+    "question",
+    [
+        pytest.param((LOINC, "10157-6"), id="family-history-is-about-a-relative"),
+        pytest.param((LOINC, "42349-1"), id="reason-for-referral-is-a-suspicion"),
+        pytest.param((LOINC, "2436-4"), id="unrelated-lab-question"),
+        pytest.param(OPSOCLONUS, id="a-finding-code-is-no-question"),
+    ],
+)
+def test_other_questions_never_count(terminology: Terminology, question: tuple[str, str]) -> None:
+    resource = observation(question, valueCodeableConcept=concept((SCT, "432328008")))
+    assert observation_evidence(kept(resource), terminology) == []
 
 
 def test_whitespace_around_codes_is_ignored(terminology: Terminology) -> None:
@@ -211,10 +218,27 @@ def test_whitespace_around_codes_is_ignored(terminology: Terminology) -> None:
     ]
 
 
-def test_components_are_not_read(terminology: Terminology) -> None:
+def test_components_are_read_like_observations(terminology: Terminology) -> None:
     resource = observation(
         CLINICAL_FINDING,
         valueString="see components",
-        component=[{"code": concept(OPSOCLONUS), "valueBoolean": True}],
+        component=[
+            {"code": concept(OPSOCLONUS), "valueBoolean": True},
+            {"code": concept(CLINICAL_FINDING), "valueCodeableConcept": concept((SCT, "17450006"))},
+            {"code": concept((SCT, "193462001")), "dataAbsentReason": {"text": "not asked"}},
+        ],
     )
-    assert observation_evidence(kept(resource), terminology) == []
+    assert observation_evidence(kept(resource), terminology) == [
+        Evidence("opsoclonus", True, False, "Observation/o1"),
+        Evidence("myoclonus-ataxia", True, False, "Observation/o1"),
+    ]
+
+
+def test_a_panel_code_is_not_itself_a_finding(terminology: Terminology) -> None:
+    """Components and no value of its own: a panel, whose code says nothing present."""
+    resource = observation(
+        OPSOCLONUS, component=[{"code": concept((SCT, "17450006")), "valueBoolean": False}]
+    )
+    assert observation_evidence(kept(resource), terminology) == [
+        Evidence("myoclonus-ataxia", False, False, "Observation/o1")
+    ]

@@ -55,8 +55,8 @@ def test_nothing_known_gives_four_unknown_criteria_and_low_risk(terminology: Ter
             "display": "Low likelihood",
         }
     ]
-    assert prediction["outcome"]["coding"][0]["system"] == "http://www.orpha.net"
-    assert prediction["outcome"]["coding"][0]["code"] == "ORPHA:1183"
+    assert prediction["outcome"]["coding"][0]["system"] == "https://www.orpha.net"
+    assert prediction["outcome"]["coding"][0]["code"] == "1183"
     assert prediction["rationale"].startswith("0 of 4 criteria met; unknown: Neuroblastoma")
     assert ra["method"]["coding"][0]["code"] == "genoa-2004"
 
@@ -103,4 +103,4 @@ def test_status_follows_preliminary_evidence(
 def test_outputs_do_not_share_mutable_state(terminology: Terminology) -> None:
     first = build(terminology)
     first["prediction"][0]["outcome"]["coding"][0]["code"] = "changed"
-    assert build(terminology)["prediction"][0]["outcome"]["coding"][0]["code"] == "ORPHA:1183"
+    assert build(terminology)["prediction"][0]["outcome"]["coding"][0]["code"] == "1183"

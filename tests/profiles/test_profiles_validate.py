@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.settings import Settings
 from service.terminology import Terminology
+from tests.test_clinical_semantics_v2 import accepted_bodies
 
 pytestmark = pytest.mark.validator
 
@@ -39,7 +40,7 @@ BROKEN: dict[str, list[tuple[str, str]]] = {
         ("RiskAssessment.extension[3].extension[1]", "was not found in the value set"),
     ],
     "riskassessment-wrong-outcome.json": [
-        ("RiskAssessment.prediction[0].outcome", "ORPHA:1183"),
+        ("RiskAssessment.prediction[0].outcome", "1183"),
     ],
     "careplan-intent-plan.json": [("CarePlan.intent", "is fixed to 'proposal'")],
     "careplan-activity-code-outside-valueset.json": [
@@ -62,6 +63,12 @@ def outcomes(
         )
         assert response.status_code == 200
         (answers / f"answer-{case}.json").write_bytes(response.content)
+    for name, body in accepted_bodies():
+        response = client.post(
+            "/fhir/$oms-assess", content=body, headers={"Content-Type": "application/fhir+json"}
+        )
+        assert response.status_code == 200, name
+        (answers / f"answer-v2-{name}.json").write_bytes(response.content)
     (answers / "metadata.json").write_bytes(client.get("/fhir/metadata").content)
     for number, resource in enumerate(_suggested_resources(terminology)):
         (answers / f"suggested-{number}.json").write_bytes(orjson.dumps(resource))
@@ -127,6 +134,12 @@ def test_every_generated_resource_is_valid(outcomes: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", ["high", "moderate", "low"])
 def test_the_service_answer_for_each_example_is_valid(outcomes: dict[str, Any], case: str) -> None:
     assert errors(outcomes[f"answer-{case}.json"]) == []
+
+
+@pytest.mark.parametrize("name", [name for name, _ in accepted_bodies()])
+def test_the_answer_for_each_contract_v2_case_is_valid(outcomes: dict[str, Any], name: str) -> None:
+    """Including `certain` (a recorded diagnosis), contained and component evidence."""
+    assert errors(outcomes[f"answer-v2-{name}.json"]) == []
 
 
 def test_the_capability_statement_is_valid(outcomes: dict[str, Any]) -> None:

@@ -32,6 +32,15 @@ PREFIX = "https://ehr.example.org/fhir"
         pytest.param("ftp://ehr.example.org/fhir", False, id="other-scheme"),
         pytest.param("/fhir/Patient", False, id="relative"),
         pytest.param("https://ehr.example.org:99999/fhir", False, id="bad-port"),
+        pytest.param("https://ehr.example.org/fhir/../admin", False, id="dot-dot-escape"),
+        pytest.param("https://ehr.example.org/fhir/%2e%2e/admin", False, id="encoded-dot-dot"),
+        pytest.param("https://ehr.example.org/fhir/%2E%2E/admin", False, id="encoded-upper"),
+        pytest.param("https://ehr.example.org/fhir/..%2fadmin", False, id="encoded-slash"),
+        pytest.param("https://ehr.example.org/fhir/..\\admin", False, id="backslash"),
+        pytest.param("https://ehr.example.org/fhir/./Patient/1", True, id="dot-segment-inside"),
+        pytest.param(
+            "https://ehr.example.org/fhir/a/../Patient/1", True, id="dot-dot-still-inside"
+        ),
     ],
 )
 def test_url_within_prefix(url: str, inside: bool) -> None:

@@ -92,6 +92,7 @@ class Seeded:
     high: str
     moderate: str
     low: str
+    certain: str
     empty: str
     big: str
     practitioner: str
@@ -130,20 +131,21 @@ class Stack:
 
 
 #: Names for the example patients that have none, so the banner shows one.
-NAMES = {"moderate": ("Leo", "Moreau"), "low": ("Ella", "Lowe")}
+NAMES = {"moderate": ("Leo", "Moreau"), "low": ("Ella", "Lowe"), "certain": ("Cora", "Certain")}
 _CLINICAL = ("Patient", "Condition", "Observation")
 
 
-def example_transaction(name: str) -> Json:
+def example_transaction(name: str, source: str | None = None) -> Json:
     """examples/<name>.json as a transaction of PUTs with ids `<name>-<n>`, references rewritten.
 
     Client-assigned ids keep the evidence references readable in the screenshots.
     The high patient gets an earlier opsoclonus Observation as well: OMS relapses and
-    remits, and the timeline should show evidence spread over months.
+    remits, and the timeline should show evidence spread over months. `certain` is the
+    low example (`source`) with OMS recorded as a diagnosis (Orphanet 1183).
     """
     entries = [
         e
-        for e in orjson.loads((seed.EXAMPLES / f"{name}.json").read_bytes())["entry"]
+        for e in orjson.loads((seed.EXAMPLES / f"{source or name}.json").read_bytes())["entry"]
         if e["resource"]["resourceType"] in _CLINICAL
     ]
     renames: dict[str, str] = {}
@@ -161,6 +163,16 @@ def example_transaction(name: str) -> Json:
         earlier = copy.deepcopy(next(r for r in resources if r["resourceType"] == "Observation"))
         earlier["effectiveDateTime"] = "2026-06-02"
         resources.append(earlier)
+    if name == "certain":
+        subject = next(r for r in resources if r["resourceType"] == "Condition")["subject"]
+        resources.append(
+            {
+                "resourceType": "Condition",
+                "code": {"coding": [{"system": "https://www.orpha.net", "code": "1183"}]},
+                "subject": subject,
+                "recordedDate": "2026-09-15",
+            }
+        )
     out = []
     for n, resource in enumerate(resources):
         resource["id"] = f"{name}-{n}"
@@ -179,8 +191,8 @@ def example_transaction(name: str) -> Json:
 
 def _seed(fhir: httpx.Client) -> Seeded:
     ids = {}
-    for name in ("high", "moderate", "low"):
-        locations = seed.post_transaction(fhir, example_transaction(name))
+    for name, source in (("high", None), ("moderate", None), ("low", None), ("certain", "low")):
+        locations = seed.post_transaction(fhir, example_transaction(name, source))
         ids[name] = next(loc.id for loc in locations if loc.resource_type == "Patient")
     empty = fhir.post(
         "Patient",
@@ -207,6 +219,7 @@ def _seed(fhir: httpx.Client) -> Seeded:
         ids["high"],
         ids["moderate"],
         ids["low"],
+        ids["certain"],
         empty.json()["id"],
         big.id,
         practitioner.json()["id"],

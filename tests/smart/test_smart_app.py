@@ -129,7 +129,7 @@ def test_ehr_launch_from_the_moderate_card(stack: Stack, page: Any) -> None:
     missing = page.locator("#criteria tr[data-criterion=neuroblastoma] td").last.inner_text()
     assert "Work-up: Search for a neuroblastoma." in missing
     assert page.locator("#plan li").count() == 3
-    assert "OMS diagnostic work-up" in page.locator("#plan-intro").inner_text()
+    assert "diagnostic work-up: 3 item(s)" in page.locator("#plan-intro").inner_text()
     finish(page, "ehr-launch-moderate")
 
 
@@ -144,6 +144,18 @@ def test_low_risk_has_no_card_and_the_app_says_low(stack: Stack, page: Any) -> N
     assert page.locator("#plan li").count() == 0
     assert "No plan is proposed" in page.locator("#plan-intro").inner_text()
     finish(page, "ehr-launch-low")
+
+
+def test_ehr_launch_from_the_certain_card(stack: Stack, page: Any) -> None:
+    """A recorded OMS diagnosis: the informational card links to the app, which says so."""
+    (card,) = card_for(stack, stack.seeded.certain)
+    page.goto(launch_from_card(stack, card, stack.seeded.certain))
+    allow(page)
+    page.wait_for_selector(READY, timeout=60_000)
+    assert page.locator("#risk-level").inner_text().startswith("OMS diagnosed (")
+    assert "recorded as diagnosed" in page.locator("#risk-summary").inner_text()
+    assert page.locator("#plan li").count() == 15
+    finish(page, "ehr-launch-certain")
 
 
 def test_standalone_launch_with_the_patient_picker(stack: Stack, page: Any) -> None:

@@ -6,10 +6,30 @@ Description: "The four diagnostic criteria for opsoclonus myoclonus syndrome (Ge
 * ^caseSensitive = true
 * ^content = #complete
 * ^experimental = false
+* ^property[0].code = #neurological-sign
+* ^property[0].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#neurological-sign"
+* ^property[0].description = "A neurological sign of OMS: two criteria met, one of them a neurological sign, mean OMS cannot be ruled out (risk moderate)."
+* ^property[0].type = #boolean
+* ^property[1].code = #warrants-work-up-alone
+* ^property[1].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#warrants-work-up-alone"
+* ^property[1].description = "Met alone, while another criterion is unknown, this criterion already warrants the work-up (risk moderate): opsoclonus in a child always warrants a tumour search."
+* ^property[1].type = #boolean
+* ^property[2].code = #not-met-wording
+* ^property[2].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#not-met-wording"
+* ^property[2].description = "What not met means for this criterion, in the words a clinician reads (the default is: recorded absent)."
+* ^property[2].type = #string
 * #neuroblastoma "Neuroblastoma" "Neuroblastoma, including ganglioneuroblastoma, at any time (a resected tumour still counts)."
 * #opsoclonus "Opsoclonus" "Opsoclonus: uncontrolled, multidirectional, conjugate saccadic eye movements without an intersaccadic interval."
 * #myoclonus-ataxia "Myoclonus and/or ataxia" "Myoclonus and/or ataxia."
 * #behavior-sleep "Behavioural and/or sleep disturbance" "Behavioural and/or sleep disturbance: irritability, rage, aggression, insomnia or another sleep disorder."
+* #neuroblastoma ^property[0].code = #not-met-wording
+* #neuroblastoma ^property[0].valueString = "no neuroblastoma found so far"
+* #opsoclonus ^property[0].code = #neurological-sign
+* #opsoclonus ^property[0].valueBoolean = true
+* #opsoclonus ^property[1].code = #warrants-work-up-alone
+* #opsoclonus ^property[1].valueBoolean = true
+* #myoclonus-ataxia ^property[0].code = #neurological-sign
+* #myoclonus-ataxia ^property[0].valueBoolean = true
 
 CodeSystem: OmsCriterionStatus
 Id: oms-criterion-status
@@ -60,7 +80,7 @@ Description: "The 15-item treatment checklist for opsoclonus myoclonus syndrome 
 CodeSystem: OmsDiagnosticWorkup
 Id: oms-diagnostic-workup
 Title: "OMS diagnostic work-up"
-Description: "Work-up steps proposed when an OMS criterion is unknown and the diagnosis cannot be ruled out."
+Description: "Work-up steps proposed when an OMS criterion is not met and the diagnosis cannot be ruled out."
 * ^status = #active
 * ^caseSensitive = true
 * ^content = #complete
@@ -69,3 +89,15 @@ Description: "Work-up steps proposed when an OMS criterion is unknown and the di
 * #opsoclonus-examination "Examine for opsoclonus" "Neuro-ophthalmological examination for opsoclonus or ocular flutter (video recording helps)."
 * #myoclonus-ataxia-examination "Examine for myoclonus and ataxia" "Neurological examination for myoclonus and ataxia (gait, trunk, limbs)."
 * #behavior-sleep-assessment "Assess behaviour and sleep" "Neurological and behavioural assessment for irritability, rage and sleep disturbance (parent-reported sleep and behaviour history)."
+
+CodeSystem: OmsCdsOverrideReason
+Id: oms-cds-override-reason
+Title: "OMS card override reasons"
+Description: "Why a clinician may dismiss an oms-cds CDS Hooks card; sent back in feedback as overrideReason.reason."
+* ^status = #active
+* ^caseSensitive = true
+* ^content = #complete
+* ^experimental = false
+* #already-managed "OMS already diagnosed or being managed" "The patient's OMS is already diagnosed or being managed."
+* #record-inaccurate "Data in the record are inaccurate or out of date" "The data the card rests on are inaccurate or out of date."
+* #not-relevant-now "Not relevant for this patient now" "The card is not relevant for this patient at this time."

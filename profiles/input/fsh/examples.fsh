@@ -10,7 +10,7 @@ RuleSet: Evidence(i, j, ref)
 
 RuleSet: OmsOutcome
 * method = $OMSMETHOD#genoa-2004 "Genoa 2004 consensus criteria for OMS (3 of 4)"
-* prediction[0].outcome = $ORPHA#ORPHA:1183 "Opsoclonus-myoclonus syndrome"
+* prediction[0].outcome = $ORPHA#1183 "Opsoclonus-myoclonus syndrome"
 * prediction[0].outcome.text = "Opsoclonus myoclonus syndrome"
 
 RuleSet: Activity(i, system, code, display, description)
@@ -158,4 +158,30 @@ Usage: #example
 * prediction[0].qualitativeRisk = $RISK#low "Low likelihood"
 * prediction[0].rationale = "1 of 4 criteria met: opsoclonus; not met: neuroblastoma; unknown: myoclonus and/or ataxia, behavioural and/or sleep disturbance."
 * basis[0] = Reference(example-no-neuroblastoma)
+* basis[1] = Reference(example-opsoclonus)
+
+Instance: example-oms-diagnosis
+InstanceOf: Condition
+Usage: #example
+* clinicalStatus = http://terminology.hl7.org/CodeSystem/condition-clinical#active
+* verificationStatus = http://terminology.hl7.org/CodeSystem/condition-ver-status#confirmed
+* code = $ORPHA#1183 "Opsoclonus-myoclonus syndrome"
+* subject = Reference(example-child)
+
+Instance: example-certain
+InstanceOf: OmsRiskAssessment
+Title: "Certain: the OMS diagnosis is already recorded"
+Usage: #example
+* insert CriterionResult(0, neuroblastoma, unknown)
+* insert CriterionResult(1, opsoclonus, met)
+* insert Evidence(1, 0, example-opsoclonus)
+* insert CriterionResult(2, myoclonus-ataxia, unknown)
+* insert CriterionResult(3, behavior-sleep, unknown)
+* status = #final
+* subject = Reference(example-child)
+* occurrenceDateTime = "2026-11-25T10:00:00Z"
+* insert OmsOutcome
+* prediction[0].qualitativeRisk = $RISK#certain "Certain"
+* prediction[0].rationale = "Opsoclonus myoclonus syndrome is already diagnosed (recorded 2026-11-20). 1 of 4 criteria met: opsoclonus (2026-11-20); unknown: neuroblastoma, myoclonus and/or ataxia, behavioural and/or sleep disturbance."
+* basis[0] = Reference(example-oms-diagnosis)
 * basis[1] = Reference(example-opsoclonus)

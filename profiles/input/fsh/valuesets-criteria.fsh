@@ -7,7 +7,7 @@
 ValueSet: OmsCriterionNeuroblastoma
 Id: oms-criterion-neuroblastoma
 Title: "OMS criterion: neuroblastoma"
-Description: "Codes that record a neuroblastoma or ganglioneuroblastoma (criterion 1). Excluded on purpose: olfactory neuroblastoma (SNOMED CT 422886007, ICD-O-3 9522/3, HPO HP:0030068) and neuroblastoma of brain (SNOMED CT 281560004), which are not the peripheral neuroblastic tumours of OMS; benign ganglioneuroma (ICD-O-3 9490/0); ICD-O-3 topography codes alone (a site, not a tumour); urinary HVA/VMA/catecholamine findings (suggestive, not diagnostic; they belong to the work-up); unverified SNOMED CT codes for ganglioneuroblastoma (69515008, 116381000119105) and the morphology 87364003. ICD-10 and ICD-10-CM have no histology codes: their adrenal-medulla, adrenal, peripheral-nerve, retroperitoneal and mediastinal malignancy codes are included as site-based codings of neuroblastoma (a coding judgement)."
+Description: "Codes that record a neuroblastoma or ganglioneuroblastoma (criterion 1), at any age. Excluded on purpose, and listed as exclusions so that a concept also coded with one of them does not count: olfactory neuroblastoma (esthesioneuroblastoma) and neuroblastoma of brain, which are not the peripheral neuroblastic tumours of OMS. Also left out: benign ganglioneuroma (ICD-O-3 9490/0); ICD-O-3 topography codes alone (a site, not a tumour); urinary HVA/VMA/catecholamine findings (suggestive, not diagnostic; they belong to the work-up); the unverified SNOMED CT code 69515008 and the morphology 87364003. ICD-10 and ICD-10-CM have no histology codes: their site codes are in the ValueSet oms-criterion-neuroblastoma-site, which counts only in children."
 * ^status = #active
 * ^experimental = false
 * $SCT#432328008 "Neuroblastoma"
@@ -18,6 +18,32 @@ Description: "Codes that record a neuroblastoma or ganglioneuroblastoma (criteri
 * $SCT#281566005 "Abdominothoracic neuroblastoma"
 * $SCT#704152002 "Metastatic neuroblastoma"
 * $SCT#414676007 "Metastatic neuroblastoma of orbit proper"
+* $ICDO3#9500/3 "Neuroblastoma, NOS"
+* $ICDO3#9490/3 "Ganglioneuroblastoma"
+* $HPO#HP:0003006 "Neuroblastoma"
+* $HPO#HP:0006747 "Ganglioneuroblastoma"
+* $HPO#HP:0006768 "Localized neuroblastoma"
+* $HPO#HP:0006742 "Congenital neuroblastoma"
+* $ORPHA#635 "Neuroblastoma"
+* $ORPHA#251877 "Ganglioneuroblastoma"
+* $SCT#116381000119105 "Ganglioneuroblastoma"
+* $SCT#116381000119105 ^extension[0].url = $VSCOMMENT
+* $SCT#116381000119105 ^extension[0].valueString = "Meaning verified (MONDO exact match; HPO HP:0006747 cross-reference); a US-extension concept whose display is UNVERIFIED."
+* exclude $SCT#281560004 "Neuroblastoma of brain"
+* exclude $SCT#422886007 "Olfactory neuroblastoma"
+* exclude $ORPHA#1957 "Esthesioneuroblastoma"
+
+ValueSet: OmsCriterionNeuroblastomaSite
+Id: oms-criterion-neuroblastoma-site
+Title: "OMS criterion: neuroblastoma, by site (children only)"
+Description: "ICD-10 and ICD-10-CM codes that name only the site of a malignant neoplasm (adrenal medulla and gland, peripheral nerves, retroperitoneum, mediastinum). Neither classification has a histology code for neuroblastoma, so in a child these site codes are how a neuroblastoma is usually coded; in an adult they usually mean another tumour (a phaeochromocytoma, an adrenal carcinoma, a sarcoma). They count for the neuroblastoma criterion only when the patient was under 18 at the Condition's onset (or its recorded date, or today), or when the age is unknown: the usage contexts say so (focus: the criterion; age: 0 to 17 completed years)."
+* ^status = #active
+* ^experimental = false
+* ^useContext[0].code = $UCTX#focus
+* ^useContext[0].valueCodeableConcept = $OMSCRIT#neuroblastoma "Neuroblastoma"
+* ^useContext[1].code = $UCTX#age
+* ^useContext[1].valueRange.low = 0 'a' "years"
+* ^useContext[1].valueRange.high = 17 'a' "years"
 * $ICD10CM#C74.10 "Malignant neoplasm of medulla of unspecified adrenal gland"
 * $ICD10CM#C74.11 "Malignant neoplasm of medulla of right adrenal gland"
 * $ICD10CM#C74.12 "Malignant neoplasm of medulla of left adrenal gland"
@@ -37,23 +63,18 @@ Description: "Codes that record a neuroblastoma or ganglioneuroblastoma (criteri
 * $ICD10#C47.9 "Malignant neoplasm: Peripheral nerves and autonomic nervous system, unspecified"
 * $ICD10#C48.0 "Malignant neoplasm: Retroperitoneum"
 * $ICD10#C38.3 "Malignant neoplasm: Mediastinum, part unspecified"
-* $ICDO3#9500/3 "Neuroblastoma, NOS"
-* $ICDO3#9490/3 "Ganglioneuroblastoma"
-* $HPO#HP:0003006 "Neuroblastoma"
-* $HPO#HP:0006747 "Ganglioneuroblastoma"
-* $HPO#HP:0006768 "Localized neuroblastoma"
-* $HPO#HP:0006742 "Congenital neuroblastoma"
-* $ORPHA#ORPHA:635 "Neuroblastoma"
 
 ValueSet: OmsCriterionOpsoclonus
 Id: oms-criterion-opsoclonus
 Title: "OMS criterion: opsoclonus"
-Description: "Codes that record opsoclonus (criterion 2), including ocular flutter and the saccadic oscillations that comprise both. Excluded on purpose: broader eye-movement terms that include nystagmus or slow saccades (HPO HP:0012547, HP:0000570; ICD-10 H55; ICD-10-CM H57.89) and the unverified SNOMED CT code 194177006. ICD-10-CM H55.89 is included although its mapping to opsoclonus is UNVERIFIED (ICD-10-CM has no opsoclonus code; the index was not checked)."
+Description: "Codes that record opsoclonus (criterion 2), including ocular flutter. Excluded on purpose: broader eye-movement terms that include nystagmus, slow saccades or macrosaccadic oscillations (HPO HP:0032104 Saccadic oscillation, HP:0012547, HP:0000570; ICD-10 H55; ICD-10-CM H57.89). ICD-10-CM H55.89 is included although its mapping to opsoclonus rests on practice, not on the tabular (ICD-10-CM has no opsoclonus code)."
 * ^status = #active
 * ^experimental = false
 * $HPO#HP:0010543 "Opsoclonus"
 * $HPO#HP:0031931 "Ocular flutter"
-* $HPO#HP:0032104 "Saccadic oscillation"
+* $SCT#194177006 "Opsoclonus"
+* $SCT#194177006 ^extension[0].url = $VSCOMMENT
+* $SCT#194177006 ^extension[0].valueString = "Meaning from the HPO 2025-01-16 cross-reference on HP:0010543 (Opsoclonus); the SNOMED CT display and active status are UNVERIFIED."
 // UNVERIFIED mapping: display verified (CMS tabular 2026), fit to opsoclonus not verified.
 * $ICD10CM#H55.89 "Other irregular eye movements"
 * $ICD10CM#H55.89 ^extension[0].url = "http://hl7.org/fhir/StructureDefinition/valueset-concept-comments"
@@ -62,7 +83,7 @@ Description: "Codes that record opsoclonus (criterion 2), including ocular flutt
 ValueSet: OmsCriterionMyoclonusAtaxia
 Id: oms-criterion-myoclonus-ataxia
 Title: "OMS criterion: myoclonus and/or ataxia"
-Description: "Codes that record myoclonus or ataxia (criterion 3). Excluded on purpose: myoclonic seizure (SNOMED CT 37356005, HPO HP:0032794; epileptic, not OMS myoclonus), sleep myoclonus (HPO HP:0012323; physiological), sensory ataxia (SNOMED CT 445458007; not cerebellar), and the unverified SNOMED CT code 250067008."
+Description: "Codes that record myoclonus or ataxia (criterion 3). Excluded on purpose, and listed as exclusions so that a concept also coded with one of them does not count: myoclonic seizure (epileptic, not OMS myoclonus) and sleep myoclonus (physiological). Also left out: HPO HP:0032794 (myoclonic seizure), sensory ataxia (SNOMED CT 445458007; not cerebellar), and the unverified SNOMED CT code 250067008."
 * ^status = #active
 * ^experimental = false
 * $SCT#17450006 "Myoclonus"
@@ -88,6 +109,8 @@ Description: "Codes that record myoclonus or ataxia (criterion 3). Excluded on p
 * $HPO#HP:0002078 "Truncal ataxia"
 * $HPO#HP:0002070 "Limb ataxia"
 * $HPO#HP:0002470 "Nonprogressive cerebellar ataxia"
+* exclude $SCT#37356005 "Myoclonic seizure"
+* exclude $HPO#HP:0012323 "Sleep myoclonus"
 
 ValueSet: OmsCriterionBehaviorSleep
 Id: oms-criterion-behavior-sleep
@@ -100,6 +123,8 @@ Description: "Codes that record a behavioural or sleep disturbance (criterion 4)
 * $SCT#277843001 "Problem behavior"
 * $SCT#248036002 "Problematic behavior in children"
 * $SCT#44548000 "Hyperactive behavior"
+* $SCT#24199005 "Feeling agitated"
+* $SCT#18963009 "Mood swings"
 * $SCT#193462001 "Insomnia"
 * $SCT#191997003 "Persistent insomnia"
 * $SCT#268652009 "Transient insomnia"
@@ -141,3 +166,14 @@ Description: "Codes that record a behavioural or sleep disturbance (criterion 4)
 * $HPO#HP:0031354 "Sleep onset insomnia"
 * $HPO#HP:0031355 "Maintenance insomnia"
 * $HPO#HP:0006979 "Sleep-wake cycle disturbance"
+
+ValueSet: OmsDiagnosis
+Id: oms-diagnosis
+Title: "Opsoclonus myoclonus syndrome diagnosis"
+Description: "Codes that record the diagnosis of opsoclonus myoclonus syndrome itself. A Condition with one of them (not refuted, not entered in error) makes the conclusion certain: the criteria are still shown, and the therapy checklist is proposed. Not included: ICD-10 G25.3 (Myoclonus), Orphanet's ICD-10 alignment for OMS, which is not specific; SNOMED CT 192845009 (Myoclonic encephalopathy), an epilepsy concept."
+* ^status = #active
+* ^experimental = false
+* $ORPHA#1183 "Opsoclonus-myoclonus syndrome"
+* $SCT#230350000 "Opsoclonus-myoclonus syndrome"
+* $SCT#230350000 ^extension[0].url = $VSCOMMENT
+* $SCT#230350000 ^extension[0].valueString = "Meaning verified (MONDO:0015247 exact match); the SNOMED CT display and active status are UNVERIFIED."

@@ -1,0 +1,67 @@
+"""What ingest reads of every resource, whichever parser read the body.
+
+`Head` holds the few elements that selection, versions and the patient-identity check
+need; the rest of a resource stays unparsed (skeleton path) or untouched (dict path).
+Both paths build the same `Head` (msgspec decodes it from a resource's bytes, or
+converts it from the resource's dict), so the rules after that are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from service.fhir_json import Json
+
+
+class Head(msgspec.Struct):
+    """A resource's type, identity, version, codes, patient references and contained heads."""
+
+    resourceType: Any = None
+    id: Any = None
+    meta: Any = None
+    code: Any = None
+    valueCodeableConcept: Any = None
+    component: Any = None
+    subject: Any = None
+    patient: Any = None
+    identifier: Any = None
+    birthDate: Any = None
+    contained: list[Head] | None = None
+
+    @property
+    def type(self) -> str | None:
+        return self.resourceType if isinstance(self.resourceType, str) else None
+
+    @property
+    def ident(self) -> str | None:
+        return self.id if isinstance(self.id, str) and self.id else None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """One Bundle entry as either parser sees it.
+
+    `resource` is an opaque handle (bytes view or dict) handed back to the source's
+    `head`, `load` and `entries`; `kind` says what the entry's resource is: `absent`
+    (missing or null), `object`, or `other` (any other JSON value).
+    """
+
+    full_url: str | None
+    search_mode: object
+    request: object
+    response: object
+    kind: str
+    resource: object
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The three things a parser must do for the shared walk."""
+
+    entries: Callable[[object, str], list[EntryView]]
+    head: Callable[[object, str], Head]
+    load: Callable[[object], Json]

@@ -1,0 +1,200 @@
+"""Every resource of the request, in document order, with only its latest version current.
+
+Bundles nested in entries (a batch-response of searchsets) are walked like the outer one.
+When the same resource (type and id) appears more than once (a `history` Bundle, a
+repeated search), only its latest version is current: the highest `meta.versionId`,
+else the latest `meta.lastUpdated`, else the last one in the Bundle. A `history` entry
+whose `request.method` is DELETE removes the resource (unless a version it names is
+older than one present).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from service.errors import PayloadTooLarge, UnprocessablePayload
+from service.fhir_json import LITERAL_REFERENCE, Json
+from service.ingest.heads import EntryView, Head, Source
+
+_TYPE_ID: Final = LITERAL_REFERENCE
+_ETAG: Final = re.compile(r'^(?:W/)?"([^"]+)"$')
+
+
+@dataclass(slots=True)
+class Node:
+    """One resource of the request (not a nested Bundle, not a contained resource)."""
+
+    path: str
+    order: int
+    full_url: str | None
+    head: Head
+    handle: object
+    #: The head's resourceType and id, read once (every later step asks for them).
+    type: str
+    ident: str | None
+    current: bool = True
+    _loaded: Json | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str] | None:
+        return None if self.ident is None else (self.type, self.ident)
+
+
+@dataclass(frozen=True, slots=True)
+class _Version:
+    """What orders two versions of one resource; a DELETE entry is one too."""
+
+    version_id: str | None
+    last_updated: str | None
+    order: int
+    deleted: bool = False
+
+
+def walk(bundle: object, root: str, source: Source, max_entries: int) -> tuple[list[Node], int]:
+    """All resources (nested Bundles flattened) with `current` set, and the top-level
+    entry count. 413 past `max_entries` top-level entries; 422s name the entry or
+    resource at fault."""
+    nodes: list[Node] = []
+    deletes: dict[tuple[str, str], list[_Version]] = {}
+    entries = source.entries(bundle, root)
+    check_entry_count(len(entries), max_entries, root)
+    _walk(entries, root, source, nodes, deletes)
+    _mark_current(nodes, deletes)
+    return nodes, len(entries)
+
+
+def check_entry_count(count: int, max_entries: int, root: str) -> None:
+    if count > max_entries:
+        raise PayloadTooLarge(
+            f"The Bundle has more than {max_entries} entries", expression=[f"{root}.entry"]
+        )
+
+
+def load(node: Node, source: Source) -> Json:
+    """The node's whole resource as a dict, parsed once."""
+    if node._loaded is None:
+        node._loaded = source.load(node.handle)
+    return node._loaded
+
+
+def _walk(
+    entries: list[EntryView],
+    root: str,
+    source: Source,
+    nodes: list[Node],
+    deletes: dict[tuple[str, str], list[_Version]],
+) -> None:
+    for i, view in enumerate(entries):
+        path = f"{root}.entry[{i}].resource"
+        if view.search_mode == "outcome":
+            continue
+        if view.kind == "absent":
+            _record_delete(view, nodes, deletes)
+            continue
+        if view.kind != "object":
+            raise UnprocessablePayload(
+                "Bundle.entry.resource must be a resource", code="structure", expression=[path]
+            )
+        head = source.head(view.resource, path)
+        resource_type = head.type
+        if resource_type is None:
+            raise UnprocessablePayload(
+                "A resource must have a resourceType",
+                code="required",
+                expression=[f"{path}.resourceType"],
+            )
+        if resource_type == "Bundle":
+            _walk(source.entries(view.resource, path), path, source, nodes, deletes)
+            continue
+        node = Node(path, len(nodes), view.full_url, head, view.resource, resource_type, head.ident)
+        nodes.append(node)
+
+
+def _record_delete(
+    view: EntryView, nodes: list[Node], deletes: dict[tuple[str, str], list[_Version]]
+) -> None:
+    request = view.request
+    if not isinstance(request, dict) or request.get("method") != "DELETE":
+        return
+    url = request.get("url")
+    match = _TYPE_ID.search(url.strip()) if isinstance(url, str) else None
+    if match is None:
+        return
+    response = view.response
+    response = response if isinstance(response, dict) else {}
+    etag = response.get("etag")
+    etag_match = _ETAG.match(etag.strip()) if isinstance(etag, str) else None
+    last_modified = response.get("lastModified")
+    deletes.setdefault((match[1], match[2]), []).append(
+        _Version(
+            etag_match[1] if etag_match else match[3],
+            last_modified if isinstance(last_modified, str) else None,
+            len(nodes),
+            deleted=True,
+        )
+    )
+
+
+def _mark_current(nodes: list[Node], deletes: dict[tuple[str, str], list[_Version]]) -> None:
+    groups: dict[tuple[str, str], list[Node]] = {}
+    for node in nodes:
+        key = node.key
+        if key is not None:
+            groups.setdefault(key, []).append(node)
+    for key, group in groups.items():
+        removed = deletes.get(key, [])
+        if len(group) == 1 and not removed:
+            continue
+        versions = [_version_of(node) for node in group] + removed
+        latest = _latest(versions)
+        for node, version in zip(group, versions, strict=False):
+            node.current = version is latest and not latest.deleted
+
+
+def _version_of(node: Node) -> _Version:
+    meta = node.head.meta if isinstance(node.head.meta, dict) else {}
+    version_id, last_updated = meta.get("versionId"), meta.get("lastUpdated")
+    return _Version(
+        version_id if isinstance(version_id, str) and version_id else None,
+        last_updated if isinstance(last_updated, str) and last_updated else None,
+        node.order,
+    )
+
+
+def _latest(versions: list[_Version]) -> _Version:
+    """The latest by the first rule every version can answer; a DELETE without any
+    version information wins (it removes the resource whatever was read)."""
+    blind_deletes = [v for v in versions if v.deleted and not v.version_id and not v.last_updated]
+    if blind_deletes:
+        return blind_deletes[0]
+    rules: list[Callable[[_Version], object]] = [
+        lambda v: _version_number(v.version_id),
+        lambda v: _instant(v.last_updated),
+    ]
+    for rule in rules:
+        keys = [rule(v) for v in versions]
+        if all(k is not None for k in keys):
+            best = max(range(len(versions)), key=lambda n: (keys[n], versions[n].order))
+            return versions[best]
+    return max(versions, key=lambda v: v.order)
+
+
+def _version_number(version_id: str | None) -> tuple[int, int | str] | None:
+    """Numeric versions compare as numbers, others as text (numbers first)."""
+    if version_id is None:
+        return None
+    return (1, int(version_id)) if version_id.isdigit() else (0, version_id)
+
+
+def _instant(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
