@@ -283,6 +283,39 @@ def test_launch_without_iss(stack: Stack, page: Any) -> None:
     finish(page, "no-iss")
 
 
+def test_the_test_ehr_checks_aud_and_the_patient_compartment(stack: Stack, page: Any) -> None:
+    """The EHR's checks can fail: a foreign `aud` is refused, another patient is out of reach."""
+    refused = httpx.get(
+        f"{stack.ehr_url}/auth",
+        params={
+            "client_id": "oms-cds-test",
+            "response_type": "code",
+            "redirect_uri": f"{stack.service_url}/app/index.html",
+            "scope": "openid launch/patient patient/Patient.rs",
+            "aud": "http://127.0.0.1:1/fhir",
+            "state": "s",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        },
+    )
+    assert refused.status_code == 303
+    assert "error=invalid_request" in refused.headers["location"]
+
+    page.goto(stack.ehr_launch(stack.seeded.high))
+    allow(page)
+    page.wait_for_selector(READY, timeout=60_000)
+    state = page.evaluate(
+        "() => Object.values(sessionStorage).map(JSON.parse).find(v => v && v.tokenResponse)"
+    )
+    token = {"Authorization": f"Bearer {state['tokenResponse']['access_token']}"}
+    own, other = stack.seeded.high, stack.seeded.moderate
+    assert httpx.get(f"{stack.ehr_fhir}/Patient/{own}", headers=token).status_code == 200
+    assert httpx.get(f"{stack.ehr_fhir}/Patient/{other}", headers=token).status_code == 403
+    search = f"{stack.ehr_fhir}/Observation?patient=Patient/{other}"
+    assert httpx.get(search, headers=token).status_code == 403
+    assert httpx.get(f"{stack.ehr_fhir}/Patient/{own}").status_code == 401
+
+
 def test_launch_to_render_time_for_846_observations(stack: Stack, page: Any) -> None:
     """Launch URL opened -> assessment rendered, the consent click included (~no wait)."""
     start = time.perf_counter()
