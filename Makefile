@@ -32,7 +32,7 @@ test: venv profiles-check lint
 ## The fast inner loop (under a minute): lint, then the unit and API tests, without the
 ## real-server, validator, fuzz and slow tests that `make test` adds.
 check: venv lint
-	$(BIN)/pytest -p no:cacheprovider -q -m "not contract and not fuzz and not validator and not slow"
+	$(BIN)/pytest -p no:cacheprovider -q -m "not contract and not fuzz and not validator and not slow and not browser"
 
 lint: venv
 	$(BIN)/ruff check service tests bench

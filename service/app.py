@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api import cds_hooks, errors, fhir, fhir_server, health, metrics
+from service.api import cds_hooks, errors, fhir, fhir_server, health, metrics, smart_app
 from service.api.paths import PathCourtesyMiddleware
 from service.api.request_log import RequestLogMiddleware
 from service.mappers.provenance import service_version
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
     app.include_router(fhir.router)
     app.include_router(fhir_server.router)
     cds_hooks.install(app)
+    smart_app.install(app)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(PathCourtesyMiddleware)

@@ -84,3 +84,7 @@ class Settings(BaseSettings):
         if self.database_url is not None and self.database_url.get_secret_value():
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.cds_feedback_db}"
+
+    #: SMART on FHIR clinician app at /app (docs/SMART_APP.md): the OAuth client id it
+    #: uses with the EHR's authorization server (`OMS_SMART_CLIENT_ID`).
+    smart_client_id: str = "oms-cds"

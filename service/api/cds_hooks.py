@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 import httpx
@@ -182,6 +183,12 @@ def expected_audiences(request: Request, settings: Settings) -> list[str]:
     return [url, url + "/"]
 
 
+def app_launch_url(request: Request, settings: Settings) -> str:
+    """The clinician app's SMART launch URL, under OMS_PUBLIC_BASE_URL if set."""
+    base = settings.public_base_url or str(request.base_url)
+    return base.rstrip("/") + "/app/launch.html"
+
+
 @router.get("")
 async def discovery(terminology: TerminologyDep) -> Response:
     return _json(discovery_document(terminology))
@@ -266,7 +273,12 @@ async def _answer_hook(
     )
     keys = prefetch_keys(terminology)
     found = await gather(hook_request, keys, client, limits, state.fhir_transport)
-    risk, cards = await run_in_threadpool(_screen, hook_request, found, terminology)
+    risk, cards = await run_in_threadpool(
+        partial(_screen, app_launch_url=app_launch_url(request, settings)),
+        hook_request,
+        found,
+        terminology,
+    )
     ASSESSMENTS.labels("cds-hook", risk).inc()
     log.info("cds hook answered", extra={"hook_instance": hook_request.hook_instance})
     request.state.log_counts = {"cards": len(cards)}
@@ -296,11 +308,16 @@ async def oms_screening_feedback(
 
 
 def _screen(
-    hook_request: HookRequest, found: list[Found], terminology: Terminology
+    hook_request: HookRequest,
+    found: list[Found],
+    terminology: Terminology,
+    *,
+    app_launch_url: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The risk level (for the metrics) and the cards, in one worker-thread hop."""
     result = assess_hook(hook_request, found, terminology)
-    return str(result.assessment.risk), cards_for(result, terminology)
+    risk = str(result.assessment.risk)
+    return risk, cards_for(result, terminology, app_launch_url=app_launch_url)
 
 
 def _json(content: Any) -> Response:

@@ -34,6 +34,11 @@ _STATUS_WORDS: Final = {
     CriterionStatus.NOT_MET: "not met",
     CriterionStatus.UNKNOWN: "unknown",
 }
+#: Risk values (`RiskLevel` values, as strings) whose card links to the clinician app:
+#: `certain` (a recorded OMS diagnosis) is included by value, whether or not the
+#: domain has that level yet.
+SMART_LINK_RISKS: Final = frozenset({"high", "moderate", "certain"})
+SMART_LINK_LABEL: Final = "Open the OMS assessment: criteria, timeline and plan"
 _MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]<>|#~!&])")
 
 
@@ -42,8 +47,13 @@ def cards_for(
     terminology: Terminology,
     *,
     new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
+    app_launch_url: str | None = None,
 ) -> list[Json]:
-    """The cards for one assessment: [] for low risk."""
+    """The cards for one assessment: [] for low risk.
+
+    `app_launch_url`: the SMART app's launch URL; the card of a risk in
+    `SMART_LINK_RISKS` then carries a link of type `smart` to it (CDS Hooks 2.0).
+    """
     risk = result.assessment.risk
     if risk is RiskLevel.LOW or result.care_plan is None:
         return []
@@ -117,6 +127,8 @@ def cards_for(
             for concept in terminology.definition(OVERRIDE_SYSTEM)["concept"]
         ],
     }
+    if app_launch_url and str(risk.value) in SMART_LINK_RISKS:
+        card["links"] = [{"label": SMART_LINK_LABEL, "url": app_launch_url, "type": "smart"}]
     return [card]
 
 

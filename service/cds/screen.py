@@ -39,9 +39,16 @@ def assemble(found: Sequence[Found]) -> Json:
     return bundle
 
 
-def screen(request: HookRequest, found: Sequence[Found], terminology: Terminology) -> list[Json]:
+def screen(
+    request: HookRequest,
+    found: Sequence[Found],
+    terminology: Terminology,
+    *,
+    app_launch_url: str | None = None,
+) -> list[Json]:
     """The cards for the gathered data (CPU-bound: call it from a worker thread)."""
-    return cards_for(assess_hook(request, found, terminology), terminology)
+    result = assess_hook(request, found, terminology)
+    return cards_for(result, terminology, app_launch_url=app_launch_url)
 
 
 def assess_hook(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from service.cds.cards import _escape, cards_for
+from service.cds.cards import SMART_LINK_LABEL, SMART_LINK_RISKS, _escape, cards_for
 from service.engine import AssessmentResult, assess_payload
 from service.terminology import Terminology
 from tests.cds.builders import example
@@ -57,6 +57,23 @@ def test_input_text_cannot_inject_markdown_or_html(text: str, shown: str) -> Non
     assert _escape(text) == shown
 
 
+@pytest.mark.parametrize("name", ["high", "moderate"])
+def test_high_and_moderate_cards_link_to_the_smart_app(terminology: Terminology, name: str) -> None:
+    url = "https://cds.example.org/app/launch.html"
+    (card,) = cards_for(result_for(name, terminology), terminology, app_launch_url=url)
+    assert card["links"] == [{"label": SMART_LINK_LABEL, "url": url, "type": "smart"}]
+    assert response_problems({"cards": [card]}) == []
+
+
+def test_no_link_without_a_launch_url_and_certain_is_linked_by_value(
+    terminology: Terminology,
+) -> None:
+    (card,) = cards_for(result_for("high", terminology), terminology)
+    assert "links" not in card
+    # `certain` (a recorded diagnosis) is named as a value, so no domain change is needed.
+    assert {"high", "moderate", "certain"} == SMART_LINK_RISKS
+
+
 def test_a_recorded_diagnosis_gets_an_informational_checklist_card(
     terminology: Terminology,
 ) -> None:
@@ -85,3 +102,6 @@ def test_a_recorded_diagnosis_gets_an_informational_checklist_card(
     assert len(actions[1]["resource"]["activity"]) == 15
     assert "no neuroblastoma found so far" in cards[0]["detail"]
     assert response_problems({"cards": cards}) == []
+    url = "https://cds.example.org/app/launch.html"
+    (linked,) = cards_for(result, terminology, app_launch_url=url)
+    assert linked["links"] == [{"label": SMART_LINK_LABEL, "url": url, "type": "smart"}]

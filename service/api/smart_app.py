@@ -1,0 +1,143 @@
+"""The SMART on FHIR clinician app: its static files at `/app`, and the two calls it makes here.
+
+The app (`service/webapp/`, docs/SMART_APP.md) runs in the clinician's browser with the
+clinician's token, which never reaches this service: the browser reads the patient's
+data from the EHR, posts it to `POST /fhir/$oms-assess`, and, to save, asks
+`POST /fhir/$oms-write-back` for the transaction to send to the EHR itself.
+
+`$oms-write-back` answers with the transaction that `Patient/{id}/$oms-assess?persist=true`
+would execute (the same conditional-create key, computed here by the same code, so a
+second save or a server-side persist of the same data creates nothing), with the
+clinician named in the Provenance. Computing the key server-side keeps one
+implementation of it; the service stores nothing and calls no FHIR server for this.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Final
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from service.api.body import read_limited, require_json
+from service.api.deps import SettingsDep, TerminologyDep
+from service.api.responses import (
+    FhirJsonResponse,
+    fhir_responses,
+    openapi_json_body,
+    resource_schema,
+)
+from service.engine import assess_ingested
+from service.errors import UnprocessablePayload
+from service.fhir_json import FHIR_ID, Json
+from service.ingest import ingest
+from service.mappers import write_back
+from service.terminology import Terminology
+
+WEBAPP_DIR: Final = Path(__file__).resolve().parent.parent / "webapp"
+READ_SCOPES: Final = "patient/Patient.rs patient/Condition.rs patient/Observation.rs"
+WRITE_SCOPES: Final = "patient/RiskAssessment.c patient/CarePlan.c patient/Provenance.c"
+#: `fhirUser` as the app sends it: `Practitioner/123`, the type one SMART allows.
+_FHIR_USER: Final = re.compile(
+    rf"^(Practitioner|PractitionerRole|Patient|RelatedPerson|Person)/{FHIR_ID}$"
+)
+_ENTERER: Final = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+            "code": "enterer",
+            "display": "Enterer",
+        }
+    ]
+}
+
+router = APIRouter()
+
+
+def install(app: FastAPI) -> None:
+    """Routes first, so `/app/config.json` is not looked up among the static files."""
+    app.include_router(router)
+    app.mount("/app", StaticFiles(directory=WEBAPP_DIR, html=True), name="app")
+
+
+def scopes(*, standalone: bool) -> str:
+    """What the app asks for: `launch` from the EHR, `launch/patient` when started alone."""
+    launch = "launch/patient" if standalone else "launch"
+    return f"{launch} openid fhirUser {READ_SCOPES} {WRITE_SCOPES}"
+
+
+@router.get("/app/config.json", include_in_schema=False)
+async def app_config(settings: SettingsDep) -> JSONResponse:
+    """The client id and scopes, so a deployment changes them by environment alone."""
+    return JSONResponse(
+        {
+            "clientId": settings.smart_client_id,
+            "scope": scopes(standalone=False),
+            "standaloneScope": scopes(standalone=True),
+        },
+        headers={"cache-control": "no-store"},
+    )
+
+
+@router.post(
+    "/fhir/$oms-write-back",
+    response_class=FhirJsonResponse,
+    responses=fhir_responses("Bundle"),
+    openapi_extra=openapi_json_body(resource_schema("Bundle")),
+)
+async def oms_write_back(
+    request: Request,
+    settings: SettingsDep,
+    terminology: TerminologyDep,
+    author: Annotated[str | None, Query()] = None,
+) -> FhirJsonResponse:
+    """Assess the posted Bundle; answer with the idempotent transaction storing the results.
+
+    `author`: the clinician saving (`fhirUser`, e.g. `Practitioner/123`), named in the
+    Provenance beside the service.
+    """
+    if author is not None and not _FHIR_USER.match(author):
+        raise UnprocessablePayload(
+            "author must be a reference such as Practitioner/123", code="value"
+        )
+    require_json(request)
+    body = await read_limited(request, settings.max_body_bytes)
+    bundle = await run_in_threadpool(
+        partial(keyed_transaction, max_entries=settings.max_entries, author=author),
+        body,
+        terminology,
+    )
+    return FhirJsonResponse(bundle)
+
+
+def keyed_transaction(
+    body: bytes, terminology: Terminology, *, max_entries: int, author: str | None
+) -> Json:
+    """The `?persist=true` transaction for this data: same key, same resources."""
+    ingested = ingest(body, terminology, max_entries=max_entries)
+    result = assess_ingested(ingested, terminology)
+    fingerprints = [
+        write_back.evidence_fingerprint(kept.resource, kept.reference)
+        for kept in (*ingested.conditions, *ingested.observations)
+    ]
+    key = write_back.assessment_key(
+        ingested.patient, fingerprints, write_back.rule_set_version(terminology)
+    )
+    entries = [(entry["fullUrl"], entry["resource"]) for entry in result.bundle["entry"]]
+    if author is not None:
+        entries = [(url, _with_author(resource, author)) for url, resource in entries]
+    return write_back.transaction(entries, key)
+
+
+def _with_author(resource: Json, author: str) -> Json:
+    if resource["resourceType"] != "Provenance":
+        return resource
+    provenance = copy.deepcopy(resource)
+    provenance["agent"].append({"type": _ENTERER, "who": {"reference": author}})
+    return provenance
