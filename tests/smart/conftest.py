@@ -280,8 +280,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         sandbox.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Module-scoped: Playwright's sync API keeps an event loop running on this thread
+    while it is open, and the tests after this package (`asyncio.run`) need it gone."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
