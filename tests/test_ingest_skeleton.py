@@ -384,24 +384,56 @@ def test_only_patients_and_candidates_are_parsed(
     assert [k.resource["id"] for k in result.conditions] == ["c1"]
 
 
-def test_a_raised_recursion_limit_takes_the_orjson_path(terminology: Terminology) -> None:
-    """msgspec's depth bound is the recursion limit; past 1024 only orjson's holds."""
-    payload = body(bundle(patient()))
+def _deep(levels: int) -> bytes:
+    """A Bundle whose Patient carries an extension nested `levels` deep (written as text:
+    orjson will not serialise so deep)."""
+    nested = b'{"url": "x"' + b', "extension": [{"url": "x"' * levels + b"}]" * levels + b"}"
+    return (
+        b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": '
+        b'{"resourceType": "Patient", "id": "p1", "extension": [' + nested + b"]}}]}"
+    )
+
+
+def test_a_raised_recursion_limit_checks_the_depth_itself(terminology: Terminology) -> None:
+    """msgspec's depth bound is the recursion limit; past 1024 the body's own depth is
+    checked: a FHIR-shaped body still takes the skeleton, a deep one the orjson path."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(5000)
     try:
-        assert skeleton_path.decode_skeleton(payload) is None
+        assert skeleton_path.decode_skeleton(body(bundle(patient()))) is not None
+        assert skeleton_path.decode_skeleton(_deep(60)) is None
     finally:
         sys.setrecursionlimit(limit)
-    assert skeleton_path.decode_skeleton(payload) is not None
+    if skeleton_path._DEPTH_BOUNDED_BY_RECURSION_LIMIT:  # CPython 3.11, default limit
+        assert skeleton_path.decode_skeleton(_deep(60)) is not None
 
 
-def test_pythons_whose_c_recursion_has_its_own_bound_take_the_orjson_path(
-    monkeypatch: pytest.MonkeyPatch,
+def test_pythons_whose_c_recursion_has_its_own_bound_check_the_depth(
+    monkeypatch: pytest.MonkeyPatch, terminology: Terminology
 ) -> None:
-    payload = body(bundle(patient()))
+    """CPython 3.12+: the skeleton serves bodies nested less than ~96 levels; deeper ones
+    take the orjson path, so orjson's 413 past 1024 still holds."""
     monkeypatch.setattr(skeleton_path, "_DEPTH_BOUNDED_BY_RECURSION_LIMIT", False)
-    assert skeleton_path.decode_skeleton(payload) is None
+    assert skeleton_path.decode_skeleton(body(bundle(patient()))) is not None
+    assert skeleton_path.decode_skeleton(_deep(60)) is None
+    with pytest.raises(OmsError) as raised:
+        ingest(_deep(1100), terminology)
+    assert raised.value.status == 413
+
+
+@pytest.mark.parametrize(
+    ("brackets", "shallow"),
+    [
+        pytest.param(b"", True, id="none"),
+        pytest.param(b'{"a": [{"b": []}, {}]}', True, id="fhir-like"),
+        pytest.param(b"[" * 40 + b"]" * 40, True, id="40-levels"),
+        pytest.param(b"[" * 60 + b"]" * 60, False, id="60-levels"),
+        pytest.param(b'{"a": "]"}', False, id="unbalanced-string-says-no"),
+        pytest.param(b"[[]", False, id="unbalanced"),
+    ],
+)
+def test_the_depth_check(brackets: bytes, shallow: bool) -> None:
+    assert skeleton_path._shallow(brackets) is shallow
 
 
 def test_invalid_json_position_is_orjsons(terminology: Terminology) -> None:

@@ -82,16 +82,22 @@ _LONG_DIGITS: Final = 200
 _SCAN_CHUNK: Final = 1 << 20
 #: orjson refuses JSON nested deeper than this. msgspec has no depth option: on
 #: CPython 3.11 it stops at the recursion limit (its C recursion shares the counter of
-#: Python frames), so the skeleton is used only there and only with a limit below it;
-#: later versions bound C recursion separately (1,500 and more), so they fall back.
+#: Python frames), which bounds it when the limit is below this; later versions bound C
+#: recursion separately (1,500 and more), so there the body's depth is checked itself.
 _MAX_DEPTH: Final = 1024
 _DEPTH_BOUNDED_BY_RECURSION_LIMIT: Final = sys.version_info[:2] == (3, 11)
+#: Every byte but the four brackets, deleted to count nesting.
+_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+#: Passes of the depth check: each removes one or two levels, so a body that empties
+#: within them is at most 2 x this deep (FHIR resources nest about 10 levels).
+_DEPTH_PASSES: Final = 48
 _UTF8_CHUNK: Final = 1 << 20
 
 
 def decode_skeleton(body: bytes) -> _Document | None:
     """The body as a skeleton, or None where only the orjson path answers exactly."""
-    if not _DEPTH_BOUNDED_BY_RECURSION_LIMIT or sys.getrecursionlimit() > _MAX_DEPTH:
+    bounded = _DEPTH_BOUNDED_BY_RECURSION_LIMIT and sys.getrecursionlimit() <= _MAX_DEPTH
+    if not bounded and not _shallow(body):
         return None
     if not body.isascii() and not _valid_utf8(body):
         return None
@@ -101,6 +107,22 @@ def decode_skeleton(body: bytes) -> _Document | None:
         return _DOCUMENT.decode(body)
     except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
         return None
+
+
+def _shallow(body: bytes) -> bool:
+    """Whether the body surely nests less than 2 x `_DEPTH_PASSES` levels: its brackets
+    (string contents included, which can only make this answer no) reduce to nothing by
+    removing adjacent `[]` and `{}` pairs within that many passes. All in C: a delete
+    translation, then replaces on a string a few per cent of the body's size."""
+    brackets = body.translate(None, _NOT_BRACKETS)
+    for _ in range(_DEPTH_PASSES):
+        if not brackets:
+            return True
+        reduced = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if len(reduced) == len(brackets):
+            return False
+        brackets = reduced
+    return not brackets
 
 
 def _may_overflow(body: bytes) -> bool:
@@ -209,7 +231,10 @@ def _head(raw: object, path: str) -> Head:
 
 def _resource(raw: object) -> Json:
     assert isinstance(raw, msgspec.Raw)
-    resource: Json = orjson.loads(memoryview(raw))
+    try:
+        resource: Json = orjson.loads(memoryview(raw))
+    except orjson.JSONDecodeError:  # deeper than orjson allows: its 413 comes from there
+        raise SkeletonUnsure from None
     return resource
 
 
