@@ -69,7 +69,7 @@ async def _write_back(
     entries = [(entry["fullUrl"], entry["resource"]) for entry in result.bundle["entry"]]
     response = await client.transaction(write_back.transaction(entries, key), idempotent=True)
     stored = await asyncio.gather(
-        *(client.read(location.resource_type, location.id) for location in _locations(response))
+        *(_stored(client, entry, location) for entry, location in _locations(response))
     )
     return {
         "resourceType": "Bundle",
@@ -82,8 +82,24 @@ async def _write_back(
     }
 
 
-def _locations(response: Json) -> list[Any]:
-    """Where each entry was stored (created, or found by its condition)."""
+async def _stored(client: FhirClient, entry: Json, location: Any) -> Json:
+    """The resource as stored: from the response (`Prefer: return=representation`) when
+    the server put it there for a resource just created, else read back."""
+    resource = entry.get("resource")
+    status = str((entry.get("response") or {}).get("status", ""))
+    if (
+        isinstance(resource, dict)
+        and status.startswith("201")
+        and resource.get("resourceType") == location.resource_type
+        and resource.get("id") == location.id
+    ):
+        return resource
+    read: Json = await client.read(location.resource_type, location.id)
+    return read
+
+
+def _locations(response: Json) -> list[tuple[Json, Any]]:
+    """Each response entry and where it was stored (created, or found by its condition)."""
     locations = []
     for entry in response.get("entry") or []:
         answer = entry.get("response") if isinstance(entry, dict) else None
@@ -91,5 +107,5 @@ def _locations(response: Json) -> list[Any]:
         parsed = parse_location(location) if isinstance(location, str) else None
         if parsed is None:
             raise UpstreamError("The FHIR server's transaction response lacks a location")
-        locations.append(parsed)
+        locations.append((entry, parsed))
     return locations

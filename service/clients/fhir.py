@@ -375,7 +375,9 @@ class FhirClient:
         # Strict handling: a server that ignored an unknown search parameter would
         # answer with other patients' data; HAPI is strict by default, others are not.
         if content is not None:
-            headers = {"Content-Type": FHIR_JSON}
+            # A server that honours it answers a transaction with the stored resources,
+            # which saves reading each one back.
+            headers = {"Content-Type": FHIR_JSON, "Prefer": "return=representation"}
         else:
             headers = {**STRICT, **FRESH} if self._strict else FRESH
         try:

@@ -211,11 +211,12 @@ def test_an_id_that_is_no_fhir_id_is_400(server: TestClient) -> None:
 class FakeStore:
     """Just enough of a server to answer the write-back transaction and the read-back."""
 
-    def __init__(self, router: respx.MockRouter) -> None:
+    def __init__(self, router: respx.MockRouter, *, representation: bool = False) -> None:
         self.transactions: list[Json] = []
         self.stored: dict[str, Json] = {}
+        self.representation = representation
         router.post(f"{BASE}/").mock(side_effect=self.transaction)
-        router.get(url__regex=rf"{BASE}/(RiskAssessment|CarePlan|Provenance)/.+").mock(
+        self.reads = router.get(url__regex=rf"{BASE}/(RiskAssessment|CarePlan|Provenance)/.+").mock(
             side_effect=self.read
         )
 
@@ -227,7 +228,10 @@ class FakeStore:
             resource = dict(entry["resource"], id=f"s{n}")
             self.stored[f"{resource['resourceType']}/s{n}"] = resource
             location = f"{resource['resourceType']}/s{n}/_history/1"
-            entries.append({"response": {"status": "201 Created", "location": location}})
+            answer: Json = {"response": {"status": "201 Created", "location": location}}
+            if self.representation and request.headers.get("prefer") == "return=representation":
+                answer["resource"] = resource
+            entries.append(answer)
         return httpx.Response(
             200, json={"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
         )
@@ -363,3 +367,18 @@ def test_a_byte_order_mark_before_the_persist_body_is_ignored(
     )
     assert response.status_code == 200, response.text
     assert store.transactions == []
+
+
+def test_stored_resources_come_from_the_transaction_answer_when_the_server_sends_them(
+    server: TestClient, router: respx.MockRouter
+) -> None:
+    """`Prefer: return=representation`: a server that honours it saves the read-backs."""
+    serve_patient(router, high_resources())
+    store = FakeStore(router, representation=True)
+
+    response = server.get(f"/fhir/Patient/{PATIENT}/$oms-assess?persist=true")
+
+    assert response.status_code == 200, response.text
+    assert [e["resource"]["id"] for e in response.json()["entry"]] == ["s0", "s1", "s2"]
+    assert len(store.transactions) == 1
+    assert not store.reads.called
