@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv serve test check lint profiles profiles-check validate contract bench fuzz fuzz-deep
+.PHONY: venv serve test test-py312 check lint profiles profiles-check validate contract bench fuzz fuzz-deep
 
 ## The project's venv with the test and bench tools.
 venv: $(DEV_STAMP)
@@ -28,6 +28,16 @@ serve: $(RUN_STAMP)
 ## Everything CI checks: profiles fresh, lint, then the whole test suite.
 test: venv profiles-check lint
 	$(BIN)/pytest -p no:cacheprovider
+
+## The unit and API tests again on CPython 3.12 (requires-python says >=3.11,<3.13), where
+## it is installed; CI runs this after `make test`.
+test-py312:
+	@py=""; for c in python3.12 $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3.12 2>/dev/null); do \
+	  if "$$c" --version >/dev/null 2>&1; then py="$$c"; break; fi; done; \
+	if [ -z "$$py" ]; then echo "CPython 3.12 is not installed on this machine: its test run is skipped"; exit 0; fi; \
+	test -x .venv312/bin/python || "$$py" -m venv .venv312; \
+	.venv312/bin/pip install --quiet -e '.[test]' && \
+	.venv312/bin/pytest -p no:cacheprovider -q -m "not contract and not fuzz and not validator and not slow and not browser"
 
 ## The fast inner loop (under a minute): lint, then the unit and API tests, without the
 ## real-server, validator, fuzz and slow tests that `make test` adds.
