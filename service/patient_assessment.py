@@ -10,8 +10,9 @@ resources as the server stored them.
 from __future__ import annotations
 
 import asyncio
+import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from service import gather
 from service.clients.fhir import FhirClient, parse_location
@@ -59,15 +60,8 @@ async def _read_patient_data(
 async def _write_back(
     client: FhirClient, terminology: Terminology, ingested: IngestResult, result: AssessmentResult
 ) -> Json:
-    fingerprints = [
-        write_back.evidence_fingerprint(kept.resource, kept.reference)
-        for kept in (*ingested.conditions, *ingested.observations)
-    ]
-    key = write_back.assessment_key(
-        ingested.patient, fingerprints, write_back.rule_set_version(terminology)
-    )
-    entries = [(entry["fullUrl"], entry["resource"]) for entry in result.bundle["entry"]]
-    response = await client.transaction(write_back.transaction(entries, key), idempotent=True)
+    transaction = persist_transaction(ingested, result, terminology)
+    response = await client.transaction(transaction, idempotent=True)
     stored = await asyncio.gather(
         *(_stored(client, entry, location) for entry, location in _locations(response))
     )
@@ -80,6 +74,48 @@ async def _write_back(
             for r in stored
         ],
     }
+
+
+def persist_transaction(
+    ingested: IngestResult,
+    result: AssessmentResult,
+    terminology: Terminology,
+    *,
+    author: str | None = None,
+) -> Json:
+    """The idempotent transaction that stores an assessment: conditional creates keyed on
+    the patient, the evidence (with its versions) and the rule set. `author` (the SMART
+    app's clinician) joins the Provenance as enterer; the key does not depend on it."""
+    fingerprints = [
+        write_back.evidence_fingerprint(kept.resource, kept.reference)
+        for kept in (*ingested.conditions, *ingested.observations)
+    ]
+    key = write_back.assessment_key(
+        ingested.patient, fingerprints, write_back.rule_set_version(terminology)
+    )
+    entries = [(entry["fullUrl"], entry["resource"]) for entry in result.bundle["entry"]]
+    if author is not None:
+        entries = [(url, _with_author(resource, author)) for url, resource in entries]
+    return write_back.transaction(entries, key)
+
+
+def _with_author(resource: Json, author: str) -> Json:
+    if resource["resourceType"] != "Provenance":
+        return resource
+    provenance = copy.deepcopy(resource)
+    provenance["agent"].append({"type": _ENTERER, "who": {"reference": author}})
+    return provenance
+
+
+_ENTERER: Final = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+            "code": "enterer",
+            "display": "Enterer",
+        }
+    ]
+}
 
 
 async def _stored(client: FhirClient, entry: Json, location: Any) -> Json:

@@ -14,7 +14,6 @@ implementation of it; the service stores nothing and calls no FHIR server for th
 
 from __future__ import annotations
 
-import copy
 import re
 from functools import partial
 from pathlib import Path
@@ -37,7 +36,7 @@ from service.engine import assess_ingested
 from service.errors import UnprocessablePayload
 from service.fhir_json import FHIR_ID, Json
 from service.ingest import ingest
-from service.mappers import write_back
+from service.patient_assessment import persist_transaction
 from service.terminology import Terminology
 
 WEBAPP_DIR: Final = Path(__file__).resolve().parent.parent / "webapp"
@@ -47,15 +46,6 @@ WRITE_SCOPES: Final = "patient/RiskAssessment.c patient/CarePlan.c patient/Prove
 _FHIR_USER: Final = re.compile(
     rf"^(Practitioner|PractitionerRole|Patient|RelatedPerson|Person)/{FHIR_ID}$"
 )
-_ENTERER: Final = {
-    "coding": [
-        {
-            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-            "code": "enterer",
-            "display": "Enterer",
-        }
-    ]
-}
 
 router = APIRouter()
 
@@ -122,22 +112,4 @@ def keyed_transaction(
     """The `?persist=true` transaction for this data: same key, same resources."""
     ingested = ingest(body, terminology, max_entries=max_entries)
     result = assess_ingested(ingested, terminology)
-    fingerprints = [
-        write_back.evidence_fingerprint(kept.resource, kept.reference)
-        for kept in (*ingested.conditions, *ingested.observations)
-    ]
-    key = write_back.assessment_key(
-        ingested.patient, fingerprints, write_back.rule_set_version(terminology)
-    )
-    entries = [(entry["fullUrl"], entry["resource"]) for entry in result.bundle["entry"]]
-    if author is not None:
-        entries = [(url, _with_author(resource, author)) for url, resource in entries]
-    return write_back.transaction(entries, key)
-
-
-def _with_author(resource: Json, author: str) -> Json:
-    if resource["resourceType"] != "Provenance":
-        return resource
-    provenance = copy.deepcopy(resource)
-    provenance["agent"].append({"type": _ENTERER, "who": {"reference": author}})
-    return provenance
+    return persist_transaction(ingested, result, terminology, author=author)
