@@ -12,7 +12,8 @@
   nginx, and the PostgreSQL replay check vs SQLite (starts its own PostgreSQL and nginx).
 - cds: [7] CDS Hooks patient-view with a 5,000- and a 10,000-resource prefetch /
   `$oms-assess` on the same resources as a Bundle: p50, p95 and peak memory growth.
-- profile: pyinstrument profile of `assess_payload` on 10k entries (not part of `all`).
+- profile: pyinstrument profile of `assess_payload` on 10k entries, and the in-process time
+  of each stage of a 10,000-resource patient-view (not part of `all`).
 
 `--small` runs every benchmark at a small size in well under a minute, for CI; no
 benchmark ever fails on a threshold, it only prints figures.
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     if which == "profile":
         benchmarks.profile(1_000 if args.small else 10_000, 2 if args.small else 10)
         benchmarks.profile(300, 20 if args.small else 200)
+        figures["patient_view_stages"] = patient_view.stages(
+            1_000 if args.small else 10_000, 2 if args.small else 10
+        )
     benchmarks.say(f"done in {time.perf_counter() - started:.1f} s; load average {_load()}")
     if args.json:
         args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))

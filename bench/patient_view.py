@@ -14,6 +14,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import orjson
@@ -206,4 +207,55 @@ def healthz_during_hook(sizes: Sizes, server: Server) -> Figures:
             f"{failed_note(case)} (max per call: "
             f"{', '.join(ms(s) for s in case['max_per_call_s'])})"
         )
+    return out
+
+
+# --- profile: where a patient-view's time goes, in-process -----------------------------------
+
+
+def stages(resources: int, repeats: int) -> Figures:
+    """Median in-process time of each stage of a patient-view (what `_answer_hook` runs,
+    without HTTP) next to `assess_payload` of the same resources as a Bundle."""
+    import asyncio
+
+    from service.cds.discovery import prefetch_keys
+    from service.cds.prefetch import FetchLimits, gather
+    from service.cds.request import parse_hook_request
+    from service.cds.screen import screen
+    from service.engine import assess_payload
+    from service.security.clients import dev_client
+    from service.terminology import load_terminology
+
+    terminology = load_terminology()
+    keys = prefetch_keys(terminology)
+    client = dev_client([])
+    hook, bundle = patient_view_case(resources)
+    times: dict[str, list[float]] = {}
+
+    def clock(name: str, fn: Callable[[], Any]) -> Any:
+        gc.collect()
+        start = time.perf_counter()
+        value = fn()
+        times.setdefault(name, []).append(time.perf_counter() - start)
+        return value
+
+    for _ in range(repeats):
+        request = clock(
+            "parse_hook_request (orjson.loads, whole body)", lambda: parse_hook_request(hook)
+        )
+        found = clock(
+            "gather (prefetch entries, on the event loop)",
+            partial(asyncio.run, gather(request, keys, client, FetchLimits())),
+        )
+        clock(
+            "screen (assemble, ingest_document, assess, cards)",
+            partial(screen, request, found, terminology),
+        )
+        clock(
+            "$oms-assess: assess_payload of the Bundle", lambda: assess_payload(bundle, terminology)
+        )
+    say(f"[profile] patient-view stages in-process, {resources} resources, median of {repeats}")
+    out = {name: statistics.median(spent) for name, spent in times.items()}
+    for name, seconds in out.items():
+        say(f"    {name:<52} {ms(seconds):>10}")
     return out
