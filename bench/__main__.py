@@ -3,12 +3,17 @@
 - latency: [1] `$oms-assess` over HTTP / `orjson.loads` and [2] whole-bundle validation /
   `$oms-assess`, on 1k, 10k and 100k entries (validation on 1k and 10k only).
 - memory: [3] peak RSS of a fresh service process assessing a ~50 MB bundle / input size.
-- healthz: [4] `/healthz` latency while a 100k-entry bundle is assessed.
+- healthz: [4] `/healthz` latency while a 100k-entry bundle is assessed, and [8] while a
+  10,000-resource CDS patient-view (and, as baseline, `$oms-assess` of the same resources)
+  is answered; probes every 20 ms on fresh connections, none waiting for another.
 - throughput: [5] a ~300-resource call under concurrent load / a bare parse-only route,
   with uvicorn workers 1 and 2.
 - replicas: [6] CDS hook throughput of 1 process vs 2 replicas on one PostgreSQL behind
   nginx, and the PostgreSQL replay check vs SQLite (starts its own PostgreSQL and nginx).
-- profile: pyinstrument profile of `assess_payload` on 10k entries (not part of `all`).
+- cds: [7] CDS Hooks patient-view with a 5,000- and a 10,000-resource prefetch /
+  `$oms-assess` on the same resources as a Bundle: p50, p95 and peak memory growth.
+- profile: pyinstrument profile of `assess_payload` on 10k entries, and the in-process time
+  of each stage of a 10,000-resource patient-view (not part of `all`).
 
 `--small` runs every benchmark at a small size in well under a minute, for CI; no
 benchmark ever fails on a threshold, it only prints figures.
@@ -26,10 +31,10 @@ from pathlib import Path
 
 import orjson
 
-from bench import benchmarks, replicas
+from bench import benchmarks, patient_view, replicas
 from bench.server import Server
 
-CHOICES = ("all", "latency", "memory", "healthz", "throughput", "replicas", "profile")
+CHOICES = ("all", "latency", "memory", "healthz", "cds", "throughput", "replicas", "profile")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,13 +58,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     figures: dict[str, object] = {}
     which = args.which
-    if which in ("all", "latency", "healthz"):
-        with Server() as server:
+    if which in ("all", "latency", "healthz", "cds"):
+        # Dev mode (no client JWT) so the same process answers hook calls too.
+        with Server(cds_dev=True) as server:
             if which in ("all", "latency"):
                 figures["latency"] = latency = benchmarks.latency(sizes, server)
                 figures["validation"] = benchmarks.validation(sizes, latency)
             if which in ("all", "healthz"):
                 figures["healthz"] = benchmarks.healthz(sizes, server)
+            if which in ("all", "cds"):
+                figures["patient_view"] = patient_view.patient_view(sizes, server)
+            if which in ("all", "healthz"):
+                figures["healthz_hook"] = patient_view.healthz_during_hook(sizes, server)
     if which in ("all", "memory"):
         figures["memory"] = benchmarks.memory(sizes)
     if which in ("all", "throughput"):
@@ -69,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     if which == "profile":
         benchmarks.profile(1_000 if args.small else 10_000, 2 if args.small else 10)
         benchmarks.profile(300, 20 if args.small else 200)
+        figures["patient_view_stages"] = patient_view.stages(
+            1_000 if args.small else 10_000, 2 if args.small else 10
+        )
     benchmarks.say(f"done in {time.perf_counter() - started:.1f} s; load average {_load()}")
     if args.json:
         args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))

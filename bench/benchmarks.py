@@ -11,7 +11,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ from typing import Any
 import orjson
 
 from bench.data import body_of_size, real_synthea_body, synthea_body
-from bench.server import ROOT, Server, connect, get, peak_rss_bytes, post, rss_bytes
+from bench.probes import INTERVAL, probe_during
+from bench.server import FHIR_JSON, ROOT, Server, connect, get, peak_rss_bytes, post, rss_bytes
 
 Figures = dict[str, Any]
 MB = 1024 * 1024
@@ -40,12 +40,20 @@ class Sizes:
     repeats: int
     budget_seconds: float
     rounds: int
+    #: [7] and [8]: prefetch sizes, calls per route (and their time bound), [8]'s size.
+    hook_resources: tuple[int, ...]
+    hook_repeats: int
+    hook_budget_seconds: float
+    hook_healthz_resources: int
 
 
 FULL = Sizes(
-    (1_000, 10_000, 100_000), (1_000, 10_000), 50 * MB, 100_000, 300, 2000, 6.0, 7, 20.0, 3
+    (1_000, 10_000, 100_000), (1_000, 10_000), 50 * MB, 100_000, 300, 2000, 6.0, 7, 20.0, 3,
+    (5_000, 10_000), 40, 60.0, 10_000,
+)  # fmt: skip
+SMALL = Sizes(
+    (200, 1_000), (200,), 2 * MB, 10_000, 300, 200, 2.0, 3, 3.0, 1, (1_000,), 5, 5.0, 1_000
 )
-SMALL = Sizes((200, 1_000), (200,), 2 * MB, 10_000, 300, 200, 2.0, 3, 3.0, 1)
 
 
 def timed(
@@ -216,45 +224,55 @@ def _memory_of(what: str, body: bytes, path: str = "/fhir/$oms-assess") -> Figur
 
 
 def healthz(sizes: Sizes, server: Server) -> Figures:
-    """Median and max `/healthz` latency, probed every 50 ms while the big POST is in flight."""
-    say(f"[4] GET /healthz while a {sizes.healthz_entries}-entry bundle is assessed")
-    body = synthea_body(sizes.healthz_entries)
-    idle = [get(server.port, "/healthz")[1] for _ in range(10)]
-    done = threading.Event()
-    result: dict[str, Any] = {}
-
-    def big_post() -> None:
-        conn = connect(server.port)
-        try:
-            status, _, seconds = post(conn, "/fhir/$oms-assess", body)
-            result.update(status=status, seconds=seconds)
-        finally:
-            conn.close()
-            done.set()
-
-    worker = threading.Thread(target=big_post, daemon=True)
-    worker.start()
-    probes: list[float] = []
-    deadline = time.perf_counter() + 120
-    time.sleep(0.01)
-    while not done.is_set() and len(probes) < 400 and time.perf_counter() < deadline:
-        probes.append(get(server.port, "/healthz")[1])
-        time.sleep(0.05)
-    worker.join(timeout=120)
-    if result.get("status") != 200:
-        raise RuntimeError(f"the large $oms-assess answered {result.get('status')}")
-    count = len(probes)
-    if not probes:
-        probes = [float("nan")]
-    out = {
-        "idle_median_s": statistics.median(idle), "median_s": statistics.median(probes),
-        "max_s": max(probes), "probes": count, "request_s": result["seconds"],
-    }  # fmt: skip
+    """Median and max `/healthz` latency, probed every 20 ms on fresh connections without
+    waiting for earlier answers, while the big POST is in flight."""
     say(
-        f"    {count} probes during a {result['seconds']:.2f} s request: median "
-        f"{ms(out['median_s'])}, max {ms(out['max_s'])} (idle median {ms(out['idle_median_s'])})"
+        f"[4] GET /healthz every {INTERVAL * 1000:.0f} ms (fresh connections, not waiting)"
+        f" while a {sizes.healthz_entries}-entry bundle is assessed"
+    )
+    body = synthea_body(sizes.healthz_entries)
+    conn = connect(server.port)
+    try:  # warm-up: first-call costs are not what is probed
+        post(conn, "/fhir/$oms-assess", synthea_body(1_000))
+    finally:
+        conn.close()
+    idle = [get(server.port, "/healthz")[1] for _ in range(10)]
+    out = probed(server.port, "/fhir/$oms-assess", body)
+    out["idle_median_s"] = statistics.median(idle)
+    say(
+        f"    {out['probes']} probes during a {out['request_s']:.2f} s request: median "
+        f"{ms(out['median_s'])}, p95 {ms(out['p95_s'])}, max {ms(out['max_s'])}"
+        f"{failed_note(out)} (idle median {ms(out['idle_median_s'])})"
     )
     return out
+
+
+def probed(
+    port: int, path: str, body: bytes, content_type: str = FHIR_JSON, *, keep: bool = False
+) -> Figures:
+    """The probe figures (`bench.probes`) while one POST of `body` to `path` is answered,
+    with every probe's latency under "latencies" if `keep`; RuntimeError unless it
+    answered 200."""
+
+    def busy() -> int:
+        conn = connect(port)
+        try:
+            status, _, _ = post(conn, path, body, content_type)
+        finally:
+            conn.close()
+        return status
+
+    probes, status = probe_during(port, busy)
+    if status != 200:
+        raise RuntimeError(f"the large POST {path} answered {status}")
+    out: Figures = dict(probes.figures())
+    if keep:
+        out["latencies"] = probes.latencies
+    return out
+
+
+def failed_note(out: Figures) -> str:
+    return f", {out['failed']} failed" if out["failed"] else ""
 
 
 # --- 5: throughput of a CDS-sized call vs a bare parse-only route ---------------------------

@@ -267,3 +267,60 @@ def real_synthea_body(target_bytes: int) -> bytes | None:
     parts = [orjson.dumps(patient).decode(), *(copy(k) for k in range(copies))]
     head = '{"resourceType":"Bundle","type":"transaction","entry":['
     return (head + ",".join(parts) + "]}").encode()
+
+
+#: The FHIR server a prefetch is said to come from (its fullUrls; nothing is ever called).
+EHR_BASE = "https://ehr.example/fhir"
+#: Replaced per call, so that every hook call carries its own hookInstance.
+HOOK_INSTANCE = "00000000-0000-4000-8000-000000000000"
+
+
+def patient_view_case(resources: int, *, seed: int = 6) -> tuple[bytes, bytes]:
+    """(patient-view request, `$oms-assess` Bundle) over the same `resources` resources.
+
+    The Synthea-like records without their Encounters: one Patient, the Conditions and the
+    Observations, subjects written `Patient/<id>` and fullUrls on the EHR's base, as a FHIR
+    server's search results say them. The hook carries them as prefetch (`patient`, the
+    `conditions` and `observations` searchsets, and `observationsByValue` holding the one
+    Observation whose value is the finding, so it also comes twice, as from a real server);
+    the Bundle (type collection) holds each resource once.
+    """
+    bundle = synthea_bundle(resources + resources // 20 + 10, seed=seed)
+    kept = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] != "Encounter"]
+    hits = {e["resource"]["id"] for e in oms_hits("")}
+    # Truncate, keeping the three hits (spread through the first three quarters anyway).
+    chosen = kept[:resources]
+    missing = [r for r in kept[resources:] if r["id"] in hits]
+    if missing:
+        chosen = [r for r in chosen[: resources - len(missing)] if r["id"] not in hits]
+        chosen += missing
+    patient = chosen[0]
+    reference = f"Patient/{patient['id']}"
+    for resource in chosen[1:]:
+        resource["subject"] = {"reference": reference}
+        resource.pop("encounter", None)
+
+    def entry(resource: Json) -> Json:
+        return {"fullUrl": f"{EHR_BASE}/{resource['resourceType']}/{resource['id']}",
+                "resource": resource}  # fmt: skip
+
+    def searchset(found: list[Json]) -> Json:
+        return {"resourceType": "Bundle", "type": "searchset", "total": len(found),
+                "entry": [{**entry(r), "search": {"mode": "match"}} for r in found]}  # fmt: skip
+
+    conditions = [r for r in chosen if r["resourceType"] == "Condition"]
+    observations = [r for r in chosen if r["resourceType"] == "Observation"]
+    by_value = [r for r in observations if "valueCodeableConcept" in r and r["id"] in hits]
+    hook = {
+        "hook": "patient-view",
+        "hookInstance": HOOK_INSTANCE,
+        "context": {"userId": "Practitioner/bench", "patientId": patient["id"]},
+        "prefetch": {
+            "patient": patient,
+            "conditions": searchset(conditions),
+            "observations": searchset(observations),
+            "observationsByValue": searchset(by_value),
+        },
+    }
+    document = {"resourceType": "Bundle", "type": "collection", "entry": [entry(r) for r in chosen]}
+    return orjson.dumps(hook), orjson.dumps(document)

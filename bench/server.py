@@ -41,6 +41,8 @@ class Server:
     #: uvicorn's HTTP parser: "auto" is httptools when installed, else h11.
     http: str = "auto"
     port: int = field(default_factory=free_port)
+    #: `OMS_CDS_INSECURE_DEV=1`: hook calls are answered without a client JWT (bench only).
+    cds_dev: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
@@ -50,6 +52,9 @@ class Server:
             OMS_MAX_ENTRIES=str(BENCH_MAX_ENTRIES),
             PYTHONPATH=str(ROOT),
         )
+        if self.cds_dev:
+            env.pop("OMS_CDS_CLIENTS_FILE", None)  # it would switch dev mode off
+            env["OMS_CDS_INSECURE_DEV"] = "1"
         command = [
             sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory",
             "--host", HOST, "--port", str(self.port), "--workers", str(self.workers),
@@ -100,10 +105,12 @@ def connect(port: int, timeout: float = 120.0) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(HOST, port, timeout=timeout)
 
 
-def post(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int, bytes, float]:
+def post(
+    conn: http.client.HTTPConnection, path: str, body: bytes, content_type: str = FHIR_JSON
+) -> tuple[int, bytes, float]:
     """(status, response body, seconds from first byte sent to last byte read)."""
     start = time.perf_counter()
-    conn.request("POST", path, body=body, headers={"Content-Type": FHIR_JSON})
+    conn.request("POST", path, body=body, headers={"Content-Type": content_type})
     response = conn.getresponse()
     data = response.read()
     return response.status, data, time.perf_counter() - start

@@ -56,6 +56,7 @@ def test_memory_reports_peak_rss_as_a_multiple_of_the_input(figures: dict[str, A
 
 def test_healthz_was_probed_while_the_large_bundle_was_assessed(figures: dict[str, Any]) -> None:
     assert figures["healthz"]["probes"] >= 1
+    assert figures["healthz"]["failed"] == 0
 
 
 def test_throughput_covers_both_worker_settings_without_errors(figures: dict[str, Any]) -> None:
@@ -83,3 +84,27 @@ def test_replicas_reports_throughput_ratios_and_both_replay_checks(
         assert case["ratio"] > 0
     assert replicas["replay_check"]["sqlite"]["p50"] > 0
     assert replicas["replay_check"]["postgresql"]["p50"] > 0
+
+
+def test_patient_view_reports_p50_p95_ratios_and_memory_growth(figures: dict[str, Any]) -> None:
+    patient_view = figures["patient_view"]
+    assert set(patient_view) == {"1000"}
+    case = patient_view["1000"]
+    assert case["calls"] >= 1
+    assert case["hook_p95_s"] >= case["hook_p50_s"] > 0
+    assert case["assess_p95_s"] >= case["assess_p50_s"] > 0
+    assert case["ratio_p50"] > 0
+    assert case["ratio_p95"] > 0
+    for route in ("patient-view", "$oms-assess"):
+        memory = case["memory"][route]
+        assert memory["peak"] >= memory["idle_peak"] > 0
+
+
+def test_healthz_was_probed_during_the_patient_view_and_its_baseline(
+    figures: dict[str, Any],
+) -> None:
+    for route in ("patient-view", "$oms-assess"):
+        case = figures["healthz_hook"][route]
+        assert case["probes"] >= 1
+        assert case["failed"] == 0
+        assert case["max_s"] >= case["median_s"] > 0
