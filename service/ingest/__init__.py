@@ -57,6 +57,7 @@ __all__ = [
     "IngestResult",
     "Json",
     "KeptResource",
+    "collector_paused",
     "ingest",
     "ingest_document",
     "is_input_path",
