@@ -15,13 +15,21 @@ const RISK_SUMMARY = {
   certain: "OMS is recorded as diagnosed for this patient. The therapy checklist applies.",
   high: "Meets the OMS diagnostic criteria: treat as OMS and start the therapy checklist without delay.",
   moderate: "OMS cannot be ruled out: complete the diagnostic work-up below, then reassess.",
-  low: "OMS is unlikely on the recorded data: fewer than two criteria are met or too many are recorded absent.",
+  low: "OMS is unlikely on the recorded data; reassess if new signs appear.",
 };
 const MISSING_TEXT = {
   met: "Nothing",
-  "not-met": "Recorded absent; reassess if the picture changes.",
+  "not-met": "Recorded absent; the signs of OMS fluctuate, so re-examine if the picture changes.",
   unknown: "No record for or against this criterion.",
 };
+// A negative tumour search does not rule a neuroblastoma out: OMS tumours are often small.
+const NOT_MET_TEXT = {
+  neuroblastoma: "No neuroblastoma found so far; tumours in OMS are often found only on a repeated search.",
+};
+
+function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -170,9 +178,9 @@ function renderCriteria(criteria, byReference, plan) {
     }
     const missing = document.createElement("td");
     const workup = plan.find((p) => criterion.status !== "met" && p.code.startsWith(`${criterion.code}-`));
-    missing.textContent = workup && criterion.status === "unknown"
-      ? `${MISSING_TEXT.unknown} Work-up: ${workup.title}.`
-      : MISSING_TEXT[criterion.status] || "";
+    const said = (criterion.status === "not-met" && NOT_MET_TEXT[criterion.code])
+      || MISSING_TEXT[criterion.status] || "";
+    missing.textContent = workup ? `${said} Work-up: ${workup.title}.` : said;
     row.append(name, statusCell(criterion.status), evidence, missing);
     body.append(row);
   }
@@ -197,7 +205,7 @@ async function renderTimeline(criteria, byReference) {
   }
   const note = [];
   if (points.length === 0) note.push("No dated evidence for any criterion in the record.");
-  if (undated) note.push(`${undated} piece(s) of evidence have no date and are listed in the table only.`);
+  if (undated) note.push(`${plural(undated, "piece of evidence has", "pieces of evidence have")} no date and ${undated === 1 ? "is" : "are"} listed in the table only.`);
   $("timeline-note").textContent = note.join(" ");
   if (points.length === 0) { $("timeline").replaceChildren(); return; }
   const times = points.map((p) => Date.parse(p.date)).filter((t) => !Number.isNaN(t));
@@ -207,7 +215,7 @@ async function renderTimeline(criteria, byReference) {
     : { format: "%d %b %Y", labelAngle: 0, tickCount: 5 };
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    description: `Timeline of ${points.length} dated evidence item(s) per OMS criterion`,
+    description: `Timeline of ${plural(points.length, "dated piece", "dated pieces")} of evidence per OMS criterion`,
     width: "container",
     height: { step: 44 },
     data: { values: points },
@@ -239,7 +247,7 @@ function renderPlan(carePlan, plan) {
     $("plan-intro").textContent = "No plan is proposed at low risk. Reassess if new signs appear.";
     return;
   }
-  $("plan-intro").textContent = `${carePlan.title}: ${plan.length} item(s), proposed as a draft plan.`;
+  $("plan-intro").textContent = `${carePlan.title} (${plural(plan.length, "item", "items")}), proposed as a draft plan.`;
   plan.forEach((item, n) => {
     const li = document.createElement("li");
     const box = document.createElement("input");
@@ -399,7 +407,7 @@ async function main() {
     const version = ((device.version || [])[0] || {}).value || "unknown";
     const computed = new Date(result.timestamp).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
     $("computed").textContent = `Computed by oms-cds ${version} on ${computed} ` +
-      `from ${record.conditions.length} Condition(s) and ${record.observations.length} Observation(s). ` +
+      `from ${plural(record.conditions.length, "Condition", "Conditions")} and ${plural(record.observations.length, "Observation", "Observations")}. ` +
       "oms-cds stores no patient data.";
     setupSave(client, input);
     $("status").hidden = true;

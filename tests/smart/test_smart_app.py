@@ -129,7 +129,7 @@ def test_ehr_launch_from_the_moderate_card(stack: Stack, page: Any) -> None:
     missing = page.locator("#criteria tr[data-criterion=neuroblastoma] td").last.inner_text()
     assert "Work-up: Search for a neuroblastoma." in missing
     assert page.locator("#plan li").count() == 3
-    assert "diagnostic work-up: 3 item(s)" in page.locator("#plan-intro").inner_text()
+    assert "diagnostic work-up (3 items)" in page.locator("#plan-intro").inner_text()
     finish(page, "ehr-launch-moderate")
 
 
@@ -155,6 +155,8 @@ def test_ehr_launch_from_the_certain_card(stack: Stack, page: Any) -> None:
     assert page.locator("#risk-level").inner_text().startswith("OMS diagnosed (")
     assert "recorded as diagnosed" in page.locator("#risk-summary").inner_text()
     assert page.locator("#plan li").count() == 15
+    missing = page.locator("#criteria tr[data-criterion=neuroblastoma] td").last.inner_text()
+    assert missing.startswith("No neuroblastoma found so far")
     finish(page, "ehr-launch-certain")
 
 
