@@ -293,28 +293,21 @@ class FhirClient:
         """
         budget = _Budget(self._clock, self.limits)
         content = orjson.dumps(bundle)
-        try:
-            body = await self._send(
-                "POST",
-                self.base_url,
-                what="transaction",
-                budget=budget,
-                retry=idempotent,
+
+        async def send(retry: bool) -> bytes:
+            return await self._send(
+                "POST", self.base_url, what="transaction", budget=budget, retry=retry,
                 content=content,
-            )
+            )  # fmt: skip
+
+        try:
+            body = await send(idempotent)
         except FhirServerError as exc:
             if not idempotent or exc.upstream_status != 409:
                 raise
             # Lost a race to a concurrent copy; nothing was written, and sent again every
             # condition now matches what the winner stored.
-            body = await self._send(
-                "POST",
-                self.base_url,
-                what="transaction",
-                budget=budget,
-                retry=True,
-                content=content,
-            )
+            body = await send(True)
         response = _json_object(body, "transaction")
         if response.get("resourceType") != "Bundle":
             raise FhirServerError(

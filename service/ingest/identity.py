@@ -29,7 +29,6 @@ from service.fhir_json import LITERAL_REFERENCE
 from service.ingest.heads import Head, LiteralReference
 from service.ingest.walk import Node
 
-_LITERAL_REFERENCE: Final = LITERAL_REFERENCE
 #: The elements through which a resource names its patient (the patient compartment's
 #: links for nearly every clinical resource).
 PATIENT_ELEMENTS: Final = ("subject", "patient")
@@ -71,7 +70,7 @@ def patient_key(node: Node) -> str | None:
     if node.ident is not None:
         return f"Patient/{node.ident}"
     if node.full_url:
-        match = _LITERAL_REFERENCE.search(node.full_url)
+        match = LITERAL_REFERENCE.search(node.full_url)
         if match and match[1] == "Patient":
             return f"Patient/{match[2]}"
         return node.full_url
@@ -155,7 +154,7 @@ def _literal_key(reference: object, index: ReferenceIndex) -> str | None:
     if text in index:
         key: str | None = index[text][1]
         return key
-    match = _LITERAL_REFERENCE.search(text)
+    match = LITERAL_REFERENCE.search(text)
     if match:
         return f"Patient/{match[2]}" if match[1] == "Patient" else None
     if text.startswith("urn:") and reference.get("type") in (None, "Patient"):
@@ -170,7 +169,7 @@ def check_references(nodes: Iterable[Node], patient: OnePatient, index: Referenc
     Synthea record repeats one subject on every resource)."""
     accepted: set[str] = set()
     for node in nodes:
-        contained = _contained_by_id(node.head) if node.head.contained else {}
+        contained = contained_by_id(node.head) if node.head.contained else {}
         for element, reference in _patient_references(node.head, node.path):
             if isinstance(reference, LiteralReference) and not reference.startswith("#"):
                 if reference in accepted:
@@ -253,7 +252,7 @@ def _check_literal(
         return resource_type
     if text in index:
         resource_type, key = index[text]
-    elif match := _LITERAL_REFERENCE.search(text):
+    elif match := LITERAL_REFERENCE.search(text):
         resource_type = match[1]
         key = f"Patient/{match[2]}" if resource_type == "Patient" else None
     elif text.startswith("urn:") and not patient.from_resource:
@@ -313,10 +312,6 @@ def _patient_references(head: Head, path: str) -> Iterable[tuple[str, object]]:
             yield f"{path}.{element}", value
 
 
-def _contained_by_id(head: Head) -> dict[str, Head]:
-    return {c.ident: c for c in head.contained or [] if c.ident is not None}
-
-
 def contained_by_id(head: Head) -> dict[str, Head]:
     """The container's contained resources by id, for `#id` references."""
-    return _contained_by_id(head)
+    return {c.ident: c for c in head.contained or [] if c.ident is not None}

@@ -19,7 +19,7 @@ from service.terminology import Terminology
 
 def ingest_parsed(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
     """The reference path: the whole body parsed with orjson, entries walked as dicts."""
-    return ingest_dict(_parse(body), terminology, max_entries)
+    return ingest_dict(read_json(body), terminology, max_entries)
 
 
 def ingest_dict(document: object, terminology: Terminology, max_entries: int) -> IngestResult:
@@ -27,10 +27,6 @@ def ingest_dict(document: object, terminology: Terminology, max_entries: int) ->
     bundle, root = _unwrap(document)
     nodes, count = walk(bundle, root, DICT_SOURCE, max_entries, terminology)
     return select(nodes, root, count, DICT_SOURCE, terminology)
-
-
-def _parse(body: bytes) -> object:
-    return read_json(body)
 
 
 def refuse_unless_parameters(resource_type: object) -> None:

@@ -23,7 +23,6 @@ from service.ingest.candidates import EVIDENCE_TYPES
 from service.ingest.heads import EntryView, Head, LiteralReference, Source
 from service.terminology import Terminology
 
-_TYPE_ID: Final = LITERAL_REFERENCE
 _ETAG: Final = re.compile(r'^(?:W/)?"([^"]+)"$')
 
 
@@ -168,7 +167,7 @@ def _record_delete(
     if not isinstance(request, dict) or request.get("method") != "DELETE":
         return
     url = request.get("url")
-    match = _TYPE_ID.search(url.strip()) if isinstance(url, str) else None
+    match = LITERAL_REFERENCE.search(url.strip()) if isinstance(url, str) else None
     if match is None:
         return
     response = view.response
