@@ -241,14 +241,14 @@ def stages(resources: int, repeats: int) -> Figures:
 
     for _ in range(repeats):
         request = clock(
-            "parse_hook_request (orjson.loads, whole body)", lambda: parse_hook_request(hook)
+            "parse_hook_request (msgspec skeleton, heads)", lambda: parse_hook_request(hook)
         )
         found = clock(
             "gather (prefetch entries, on the event loop)",
             partial(asyncio.run, gather(request, keys, client, FetchLimits())),
         )
         clock(
-            "screen (assemble, ingest_document, assess, cards)",
+            "screen (ingest_gathered, assess, cards)",
             partial(screen, request, found, terminology),
         )
         clock(

@@ -20,32 +20,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from service import defaults
 from service.cds.discovery import PATIENT_TOKEN, PrefetchKey
 from service.cds.errors import PreconditionFailed
+from service.cds.prefetch_values import Found as Found
+from service.cds.prefetch_values import PrefetchValue, Resource, read_value
 from service.cds.request import HookRequest
-from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServerError, next_link
+from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServerError
 from service.errors import NotFound, OmsError, UpstreamTimeout
 from service.metrics import PREFETCH_FALLBACKS, count_upstream
 from service.security.clients import TrustedClient, url_within
 
 if TYPE_CHECKING:  # the transport is injected; only clients/ and security/ use httpx
     import httpx
-
-Json = dict[str, Any]
-
-_FAILED_SEVERITIES: Final = frozenset({"error", "fatal"})
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    """One resource for the assembled Bundle, with where it came from (for error paths)."""
-
-    source: str
-    resource: Json
-    full_url: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +83,15 @@ async def gather(
         raise PreconditionFailed("The FHIR server did not answer in time", code="timeout") from None
     finally:
         await server.close()
-    return _unique(found)
+    return found
 
 
 async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> list[Found]:
     prefetch = request.prefetch or {}
     where = f"prefetch.{key.name}"
     if key.name in prefetch:
-        value = _unwrap_legacy(prefetch[key.name])
-        if value is None:
+        value = prefetch[key.name]
+        if value.null:
             if key.read:
                 raise PreconditionFailed(
                     "The client reports no Patient for context.patientId",
@@ -119,47 +108,35 @@ async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> l
     return await server.fetch(key)
 
 
-async def _from_value(value: object, key: PrefetchKey, where: str, server: _Server) -> list[Found]:
-    if not isinstance(value, dict):
+async def _from_value(
+    value: PrefetchValue, key: PrefetchKey, where: str, server: _Server
+) -> list[Found]:
+    if not value.is_object or value.resource is None:
         raise _Unusable
-    resource_type = value.get("resourceType")
-    if resource_type == key.resource_type and key.read:
-        return [Found(where, value, None)]
-    if resource_type != "Bundle":
+    if value.resource_type == key.resource_type and key.read:
+        ident = value.head.ident if value.head is not None else _ident(value.resource)
+        return [Found(where, None, None, value.resource_type, ident, value.resource, value.head)]
+    if value.resource_type != "Bundle":
         raise _Unusable
-    found = _entries(value, key, where)
-    next_url = next_link(value)
-    if next_url is not None:
-        found.extend(await server.follow(next_url, key, pages_done=1))
+    found = _entries(value, key)
+    if value.next_url is not None:
+        found.extend(await server.follow(value.next_url, key, pages_done=1))
     if key.read and not found:
         raise _Unusable
     return found
 
 
-def _entries(bundle: Json, key: PrefetchKey, where: str) -> list[Found]:
-    entries = bundle.get("entry", [])
-    if not isinstance(entries, list):
+def _entries(bundle: PrefetchValue, key: PrefetchKey) -> list[Found]:
+    """The entries of the key's type; _Unusable for malformed entries or a failed search."""
+    if bundle.entries is None or bundle.failed:
         raise _Unusable
-    found = []
-    for n, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise _Unusable
-        resource = entry.get("resource")
-        if not isinstance(resource, dict):
-            continue
-        resource_type = resource.get("resourceType")
-        if resource_type == "OperationOutcome" and _failed(resource):
-            raise _Unusable
-        if resource_type == key.resource_type:
-            full_url = entry.get("fullUrl")
-            found.append(
-                Found(
-                    f"{where}.entry[{n}].resource",
-                    resource,
-                    full_url if isinstance(full_url, str) else None,
-                )
-            )
-    return found
+    resource_type = key.resource_type
+    return [entry for entry in bundle.entries if entry.resource_type == resource_type]
+
+
+def _ident(resource: Resource) -> str | None:
+    resource_id = resource.get("id") if isinstance(resource, dict) else None
+    return resource_id if isinstance(resource_id, str) and resource_id else None
 
 
 class _Server:
@@ -233,7 +210,8 @@ class _Server:
             patient = await fhir.read(key.resource_type, patient_id)
         except OmsError as exc:
             raise _precondition(exc, key) from None
-        return [Found(f"fhirServer.{key.name}", patient, None)]
+        where = f"fhirServer.{key.name}"
+        return [Found(where, None, None, key.resource_type, _ident(patient), patient)]
 
     async def follow(self, url: str, key: PrefetchKey, *, pages_done: int = 0) -> list[Found]:
         """The entries of a search from `url` on, page by page, bounded and loop-free."""
@@ -247,7 +225,7 @@ class _Server:
         found: list[Found] = []
         for n, page in enumerate(pages, start=pages_done):
             try:
-                found.extend(_entries(page, key, f"fhirServer.{key.name}.page[{n}]"))
+                found.extend(_entries(read_value(page, f"fhirServer.{key.name}.page[{n}]"), key))
             except _Unusable:
                 raise PreconditionFailed(
                     "The FHIR server reported an error in the search result",
@@ -288,28 +266,13 @@ def _precondition(exc: OmsError, key: PrefetchKey) -> PreconditionFailed:
     return PreconditionFailed(message, code=code, expression=[key.name])
 
 
-def _unwrap_legacy(value: object) -> object:
-    """cqf-ruler's pre-1.0 `{"response": {...}, "resource": {...}}` wrapper -> the resource."""
-    if isinstance(value, dict) and "resourceType" not in value and "resource" in value:
-        return value["resource"]
-    return value
-
-
-def _failed(outcome: Json) -> bool:
-    issues = outcome.get("issue")
-    if not isinstance(issues, list):
-        return True
-    return any(isinstance(i, dict) and i.get("severity") in _FAILED_SEVERITIES for i in issues)
-
-
-def _unique(found: list[Found]) -> list[Found]:
+def unique(found: Sequence[Found]) -> list[Found]:
     """Drop repeats of one resource (the two Observation searches may overlap)."""
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str | None, str]] = set()
     kept = []
     for item in found:
-        resource_id = item.resource.get("id")
-        if isinstance(resource_id, str):
-            identity = (str(item.resource.get("resourceType")), resource_id)
+        if item.ident is not None:
+            identity = (item.resource_type, item.ident)
             if identity in seen:
                 continue
             seen.add(identity)

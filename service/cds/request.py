@@ -5,19 +5,30 @@ ignored; `patientId` written as `Patient/<id>`, as cqf-ruler's fixtures do, is r
 as `<id>`), strict where a mistake would mislead: the hook must be `patient-view`,
 `hookInstance` and `context.patientId` must be there, `fhirAuthorization` needs a
 `fhirServer`. The access token is kept out of `repr` so it cannot reach a log.
+
+The prefetch makes the body large (7.5 MB for 10,000 resources). Like a `$oms-assess`
+body, it is decoded by msgspec into a skeleton in which every prefetch resource stays
+as bytes, and only the heads of entries (and later the candidates) are read, in short
+decodes that let the event loop run in between (bench [7], [8]); a body msgspec might
+read otherwise than orjson (`ingest.skeleton_safe`), or cannot type, is parsed whole
+with the one JSON reader instead, to the same answer and the same errors.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import msgspec
+
 from service.cds.discovery import HOOK, SERVICE_ID
 from service.cds.errors import BadHookRequest
+from service.cds.prefetch_values import PrefetchValue, read_value
 from service.errors import OmsError
 from service.fhir_json import FHIR_ID, Json
-from service.ingest import collector_paused
+from service.ingest import UTF8_BOM, collector_paused, skeleton_safe
 from service.json_reader import read_json
 from service.security.clients import parse_http_url
 
@@ -31,8 +42,23 @@ class HookRequest:
     patient_id: str
     fhir_server: str | None
     access_token: str | None = field(repr=False)
-    #: None when the request has no `prefetch` at all.
-    prefetch: Json | None = field(repr=False)
+    #: Each key's value, read; None when the request has no `prefetch` at all.
+    prefetch: Mapping[str, PrefetchValue] | None = field(repr=False)
+
+
+class _HookBody(msgspec.Struct):
+    """The request's members; the prefetch kept as bytes until its values are read."""
+
+    hook: Any = None
+    hookInstance: Any = None
+    fhirServer: Any = None
+    fhirAuthorization: Any = None
+    context: Any = None
+    #: Each value as bytes; not an object (nor null) fails the decode: the reader says why.
+    prefetch: dict[str, msgspec.Raw] | None = None
+
+
+_HOOK_BODY: Final = msgspec.json.Decoder(_HookBody)
 
 
 def json_object(body: bytes) -> dict[str, Any]:
@@ -49,10 +75,45 @@ def json_object(body: bytes) -> dict[str, Any]:
 def parse_hook_request(body: bytes) -> HookRequest:
     """The request, or BadHookRequest (400) naming the first element at fault.
 
-    The prefetch makes the body large (7.5 MB for 10,000 resources): the collector is
-    paused while it is parsed, which halves the parse (bench [8])."""
+    The collector is paused meanwhile: the fall-back parse builds a tree of ~10^6
+    containers for a large prefetch, which it would traverse again and again."""
     with collector_paused():
-        document = json_object(body)
+        document, prefetch = _members(body)
+        request = _checked(document)
+        return HookRequest(*request, _prefetch_values(prefetch))
+
+
+def _members(body: bytes) -> tuple[Json, object]:
+    """The small members as a dict, and the prefetch (bytes, a dict, or None if absent)."""
+    body = body.removeprefix(UTF8_BOM)
+    if skeleton_safe(body):
+        try:
+            members = _HOOK_BODY.decode(body)
+        except msgspec.DecodeError:  # not an object, or not JSON: the reader says which
+            pass
+        else:
+            document = {
+                "hook": members.hook,
+                "hookInstance": members.hookInstance,
+                "fhirServer": members.fhirServer,
+                "fhirAuthorization": members.fhirAuthorization,
+                "context": members.context,
+            }
+            return document, members.prefetch
+    document = json_object(body)
+    return document, document.get("prefetch")
+
+
+def _prefetch_values(prefetch: object) -> dict[str, PrefetchValue] | None:
+    if prefetch is None:
+        return None
+    if not isinstance(prefetch, dict):
+        raise BadHookRequest("prefetch must be an object", expression=["prefetch"])
+    return {key: read_value(value, f"prefetch.{key}") for key, value in prefetch.items()}
+
+
+def _checked(document: Json) -> tuple[str, str, str | None, str | None]:
+    """hookInstance, patientId, fhirServer and the access token, each checked."""
     hook = _string(document, "hook")
     if hook != HOOK:
         raise BadHookRequest(
@@ -85,11 +146,7 @@ def parse_hook_request(body: bytes) -> HookRequest:
             "fhirServer must be an absolute http(s) URL", expression=["fhirServer"]
         )
     access_token = _access_token(document.get("fhirAuthorization"), fhir_server)
-
-    prefetch = document.get("prefetch")
-    if prefetch is not None and not isinstance(prefetch, dict):
-        raise BadHookRequest("prefetch must be an object", expression=["prefetch"])
-    return HookRequest(hook_instance, patient_id, fhir_server, access_token, prefetch)
+    return hook_instance, patient_id, fhir_server, access_token
 
 
 def _access_token(authorization: object, fhir_server: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Gathered resources -> one collection Bundle -> the `$oms-assess` engine -> cards.
+"""Gathered resources -> ingest (as one collection Bundle) -> the engine -> cards.
 
 The same engine as `POST /fhir/$oms-assess`, so a CDS client and a FHIR client get the
 same answer for the same data. Errors the engine raises about the assembled Bundle
@@ -11,32 +11,17 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from service.cds.cards import cards_for
-from service.cds.prefetch import Found
+from service.cds.prefetch import Found, unique
 from service.cds.request import HookRequest
-from service.engine import AssessmentResult, assess_document
+from service.engine import AssessmentResult, assess_ingested
 from service.errors import OmsError, UnprocessablePayload
+from service.fhir_json import Json
+from service.ingest import ingest_gathered
 from service.terminology import Terminology
 
-Json = dict[str, Any]
-
 _ENTRY_PATH = re.compile(r"^Bundle\.entry\[(\d+)\]\.resource")
-
-
-def assemble(found: Sequence[Found]) -> Json:
-    """A collection Bundle of the gathered resources, in gathering order."""
-    entries: list[Json] = []
-    for item in found:
-        entry: Json = {"resource": item.resource}
-        if item.full_url:
-            entry = {"fullUrl": item.full_url, **entry}
-        entries.append(entry)
-    bundle: Json = {"resourceType": "Bundle", "type": "collection"}
-    if entries:
-        bundle["entry"] = entries
-    return bundle
 
 
 def screen(
@@ -54,9 +39,12 @@ def screen(
 def assess_hook(
     request: HookRequest, found: Sequence[Found], terminology: Terminology
 ) -> AssessmentResult:
-    """The assessment of the gathered data, checked to concern `context.patientId`."""
+    """The assessment of the gathered data (each resource once: the two Observation
+    searches may overlap), checked to concern `context.patientId`."""
+    found = unique(found)
     try:
-        result = assess_document(assemble(found), terminology)
+        ingested = ingest_gathered(found, terminology)
+        result = assess_ingested(ingested, terminology)
     except OmsError as exc:
         exc.expression = [_source_path(path, found) for path in exc.expression]
         exc.more = [

@@ -26,7 +26,8 @@ Decisions an integrator may want to know:
   pattern, but DESIGN.md says to ignore it, so those pattern errors are forgiven.
 
 Layout: `skeleton` (the msgspec path and its fall-back guards), `parsed` (the
-whole-body orjson path), `heads` (what both read of each resource), `walk` (entries,
+whole-body orjson path), `gathered` (resources gathered one by one, bytes or dicts),
+`heads` (what both read of each resource), `walk` (entries,
 nested Bundles, versions), `identity` (the one patient, every patient reference),
 `select` (candidates), `validate` (models and required bindings), `result`,
 `collector` (the GC pause).
@@ -34,11 +35,21 @@ nested Bundles, versions), `identity` (the one patient, every patient reference)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from service.fhir_json import Json
 from service.ingest.collector import collector_paused
+from service.ingest.gathered import Gathered, GatheredEntry, read_head
+from service.ingest.gathered import ingest_gathered as _ingest_gathered
+from service.ingest.heads import Head
 from service.ingest.parsed import ingest_dict, ingest_parsed
 from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, KeptResource, is_input_path
-from service.ingest.skeleton import SkeletonUnsure, decode_skeleton, ingest_skeleton
+from service.ingest.skeleton import (
+    SkeletonUnsure,
+    decode_skeleton,
+    ingest_skeleton,
+    skeleton_safe,
+)
 from service.ingest.validate import (
     CONDITION_VER_STATUS,
     CONDITION_VER_STATUSES,
@@ -54,13 +65,19 @@ __all__ = [
     "DEFAULT_MAX_ENTRIES",
     "OBSERVATION_STATUSES",
     "UTF8_BOM",
+    "Gathered",
+    "GatheredEntry",
+    "Head",
     "IngestResult",
     "Json",
     "KeptResource",
     "collector_paused",
     "ingest",
     "ingest_document",
+    "ingest_gathered",
     "is_input_path",
+    "read_head",
+    "skeleton_safe",
     "verification_status",
 ]
 
@@ -88,6 +105,18 @@ def ingest_document(
     paths gather dicts): no serialising back to bytes, the same rules and errors."""
     with collector_paused():
         return ingest_dict(document, terminology, max_entries)
+
+
+def ingest_gathered(
+    entries: Sequence[Gathered],
+    terminology: Terminology,
+    *,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+) -> IngestResult:
+    """`ingest` of a collection Bundle of these entries, without building it (the CDS
+    Hooks path: resources still in the request's bytes, or dicts read from a server)."""
+    with collector_paused():
+        return _ingest_gathered(entries, terminology, max_entries)
 
 
 def _ingest(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:

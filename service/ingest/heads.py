@@ -17,7 +17,7 @@ import msgspec
 from service.fhir_json import Json
 
 
-class Head(msgspec.Struct):
+class Head(msgspec.Struct, gc=False):
     """A resource's type, identity, version, codes, patient references and contained heads."""
 
     resourceType: Any = None

@@ -68,7 +68,7 @@ class _Document(_Bundle):
 _DOCUMENT: Final = msgspec.json.Decoder(_Document)
 _SEARCH: Final = msgspec.json.Decoder(_Search)
 _BUNDLE: Final = msgspec.json.Decoder(_Bundle)
-_HEAD: Final = msgspec.json.Decoder(Head)
+HEAD_DECODER: Final = msgspec.json.Decoder(Head)
 #: For `_may_overflow`: digits -> "0", e/E -> "e", signs -> "+", anything else -> " ".
 _NUMBER_SHAPE: Final = bytes.maketrans(
     b"0123456789eE+-" + bytes(b for b in range(256) if b not in b"0123456789eE+-"),
@@ -96,17 +96,23 @@ _UTF8_CHUNK: Final = 1 << 20
 
 def decode_skeleton(body: bytes) -> _Document | None:
     """The body as a skeleton, or None where only the orjson path answers exactly."""
-    bounded = _DEPTH_BOUNDED_BY_RECURSION_LIMIT and sys.getrecursionlimit() <= _MAX_DEPTH
-    if not bounded and not _shallow(body):
-        return None
-    if not body.isascii() and not _valid_utf8(body):
-        return None
-    if _may_overflow(body):
+    if not skeleton_safe(body):
         return None
     try:
         return _DOCUMENT.decode(body)
     except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
         return None
+
+
+def skeleton_safe(body: bytes) -> bool:
+    """Whether msgspec reads this body exactly as orjson would (same depth limit, UTF-8
+    and number rules), so that a skeleton of it gives the answers of the orjson path."""
+    bounded = _DEPTH_BOUNDED_BY_RECURSION_LIMIT and sys.getrecursionlimit() <= _MAX_DEPTH
+    if not bounded and not _shallow(body):
+        return False
+    if not body.isascii() and not _valid_utf8(body):
+        return False
+    return not _may_overflow(body)
 
 
 def _shallow(body: bytes) -> bool:
@@ -224,7 +230,7 @@ def _json(raw: msgspec.Raw) -> object:
 def _head(raw: object, path: str) -> Head:
     assert isinstance(raw, msgspec.Raw)
     try:
-        return _HEAD.decode(raw)
+        return HEAD_DECODER.decode(raw)
     except msgspec.DecodeError:
         raise SkeletonUnsure from None
 

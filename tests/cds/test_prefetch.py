@@ -13,7 +13,7 @@ import respx
 
 from service.cds.discovery import prefetch_keys
 from service.cds.errors import PreconditionFailed
-from service.cds.prefetch import FetchLimits, Found, gather
+from service.cds.prefetch import FetchLimits, Found, gather, unique
 from service.cds.request import parse_hook_request
 from service.clients.fhir import FhirClient
 from service.security.clients import TrustedClient
@@ -36,7 +36,7 @@ def run(body: dict[str, Any], terminology: Terminology, *, max_pages: int = 5) -
 
 
 def ids(found: list[Found]) -> list[str]:
-    return [f"{f.resource['resourceType']}/{f.resource.get('id')}" for f in found]
+    return [f"{f.resource_type}/{f.ident}" for f in found]
 
 
 @respx.mock
@@ -76,7 +76,8 @@ def test_duplicates_across_the_two_observation_searches_count_once(
     patient_id, prefetch = risk_example("high")
     prefetch["observationsByValue"] = prefetch["observations"]
     found = run(hook_request(prefetch, patient_id=patient_id), terminology)
-    assert ids(found).count("Observation/eyes-1") == 1
+    assert ids(found).count("Observation/eyes-1") == 2
+    assert ids(unique(found)).count("Observation/eyes-1") == 1
 
 
 def test_the_legacy_response_resource_wrapper_is_unwrapped(terminology: Terminology) -> None:
