@@ -4,7 +4,12 @@ without settings (tests, the CLI, embedding)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
+
+#: The built profiles shipped with the package (in a checkout, `service/profiles` links to
+#: `profiles/fsh-generated/resources`).
+PROFILES_DIR: Final = Path(__file__).resolve().parent / "profiles"
 
 #: Largest request body, bytes; most Bundle entries in one request.
 MAX_BODY_BYTES: Final = 32 * 1024 * 1024

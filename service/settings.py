@@ -9,9 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service import defaults
 
-#: The built profiles shipped with the package (in a checkout, `service/profiles` links to
-#: `profiles/fsh-generated/resources`).
-DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+DEFAULT_PROFILES_DIR = defaults.PROFILES_DIR
 
 
 class Settings(BaseSettings):

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
 import orjson
 
+from service import defaults
 from service.errors import TerminologyError
 from service.fhir_json import Json
-from service.settings import Settings
 
 CANONICAL_BASE = "http://oms-cds.org/fhir"
 CRITERIA_CODE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/oms-criteria"
@@ -215,9 +214,9 @@ class Terminology:
         raise TerminologyError(f"profiles/ has no definition with url {canonical}")
 
 
-def load_terminology(folder: Path | None = None) -> Terminology:
-    """Read and cross-check the SUSHI output in `folder` (default: `Settings().profiles_dir`)."""
-    folder = Settings().profiles_dir if folder is None else folder
+def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
+    """Read and cross-check the SUSHI output in `folder` (default: the profiles shipped
+    with the package; the app and CLI pass `Settings().profiles_dir`)."""
     if not folder.is_dir():
         raise TerminologyError(f"terminology folder {folder} does not exist")
 
@@ -304,12 +303,6 @@ def load_terminology(folder: Path | None = None) -> Terminology:
         _by_pair=MappingProxyType(by_pair),
         _relevant=frozenset(findings | diagnosis),
     )
-
-
-@cache
-def default_terminology() -> Terminology:
-    """The process-wide Terminology from the configured folder, loaded on first use."""
-    return load_terminology()
 
 
 def _read(path: Path, resource_type: str) -> Json:

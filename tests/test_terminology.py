@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from service.errors import TerminologyError
-from service.settings import DEFAULT_PROFILES_DIR
+from service.settings import DEFAULT_PROFILES_DIR, Settings
 from service.terminology import Terminology, load_terminology
 from tests.conftest import FIXTURE_TERMINOLOGY
 
@@ -173,11 +173,14 @@ def test_default_folder_is_profiles_and_env_overrides(
 ) -> None:
     assert DEFAULT_PROFILES_DIR.parts[-2:] == ("service", "profiles")
     assert DEFAULT_PROFILES_DIR.resolve().parts[-3:] == ("profiles", "fsh-generated", "resources")
+    assert load_terminology().criteria == load_terminology(DEFAULT_PROFILES_DIR).criteria
     monkeypatch.setenv("OMS_PROFILES_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(TerminologyError, match="does not exist"):
-        load_terminology()
-    monkeypatch.setenv("OMS_PROFILES_DIR", str(FIXTURE_TERMINOLOGY))
+        load_terminology(Settings().profiles_dir)
+    # The environment is the app's and CLI's business, not the loader's.
     assert load_terminology().criteria == CRITERIA
+    monkeypatch.setenv("OMS_PROFILES_DIR", str(FIXTURE_TERMINOLOGY))
+    assert load_terminology(Settings().profiles_dir).criteria == CRITERIA
 
 
 # --- fails loudly ------------------------------------------------------------------------

@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
@@ -44,6 +43,9 @@ from service.security.jwt import Checked, JwtPolicy, JwtVerifier
 from service.settings import Settings
 from service.storage import Storage, StorageUnavailable, feedback_rows
 from service.terminology import Terminology
+
+if TYPE_CHECKING:  # the transport is injected (tests); only clients/ and security/ use httpx
+    import httpx
 
 log = logging.getLogger("oms_cds.cds")
 

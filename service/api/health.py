@@ -19,15 +19,10 @@ and no probe URL ever holds patient data.
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Final
 
-import certifi
-import httpx
-import orjson
 from fastapi import APIRouter, Request
 
 from service.api.deps import SettingsDep, TerminologyDep
@@ -37,6 +32,7 @@ from service.api.responses import (
     FhirJsonResponse,
     JsonResponse,
 )
+from service.clients.readiness import probe_metadata
 from service.fhir_json import Json
 from service.settings import Settings
 from service.storage import Storage, StorageUnavailable
@@ -60,8 +56,6 @@ READY_SCHEMA = {
 
 CHECK_SYSTEM: Final = "urn:oms-cds:readiness-check"
 NO_STORE: Final = {"Cache-Control": "no-store"}
-#: Most bytes of a CapabilityStatement read (HAPI's is a few hundred kB).
-METADATA_MAX_BYTES: Final = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,59 +173,9 @@ async def _fhir_failure(probe: _FhirProbe, settings: Settings) -> Failure | None
 
 async def _ask_metadata(settings: Settings) -> Failure | None:
     assert settings.fhir_base_url
-    bound = settings.readyz_fhir_timeout
-    url = settings.fhir_base_url.rstrip("/") + "/metadata"
-    headers = {"Accept": "application/fhir+json", "User-Agent": "oms-cds readiness"}
-    if settings.fhir_token is not None:
-        headers["Authorization"] = f"Bearer {settings.fhir_token.get_secret_value()}"
-    try:
-        async with (
-            asyncio.timeout(bound),
-            httpx.AsyncClient(timeout=bound, verify=_tls_context(), follow_redirects=False) as http,
-            http.stream("GET", url, headers=headers) as response,
-        ):
-            if response.status_code != 200:
-                return Failure(
-                    "fhir-server",
-                    "transient",
-                    f"FHIR server: GET metadata answered {response.status_code}",
-                )
-            body = await _read_capped(response)
-    except (TimeoutError, httpx.TimeoutException):
-        return Failure(
-            "fhir-server", "timeout", f"FHIR server: no answer to GET metadata within {bound:g} s"
-        )
-    except httpx.HTTPError:
-        return Failure("fhir-server", "transient", "FHIR server: could not be reached")
-    except httpx.InvalidURL:
-        return Failure("fhir-server", "invalid", "FHIR server: OMS_FHIR_BASE_URL is not a URL")
-    if not _is_capability_statement(body):
-        return Failure(
-            "fhir-server", "invalid", "FHIR server: GET metadata gave no CapabilityStatement"
-        )
-    return None
-
-
-async def _read_capped(response: httpx.Response) -> bytes | None:
-    """The body, or None when it exceeds METADATA_MAX_BYTES."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > METADATA_MAX_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _is_capability_statement(body: bytes | None) -> bool:
-    if body is None:
-        return False
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(document, dict) and document.get("resourceType") == "CapabilityStatement"
+    token = settings.fhir_token.get_secret_value() if settings.fhir_token is not None else None
+    fault = await probe_metadata(settings.fhir_base_url, token, settings.readyz_fhir_timeout)
+    return None if fault is None else Failure("fhir-server", fault.code, fault.message)
 
 
 def _issue(failure: Failure) -> Json:
@@ -244,9 +188,3 @@ def _issue(failure: Failure) -> Json:
         },
         "diagnostics": failure.message,
     }
-
-
-@cache
-def _tls_context() -> ssl.SSLContext:
-    """Built once: building a verifying context costs tens of milliseconds."""
-    return ssl.create_default_context(cafile=certifi.where())

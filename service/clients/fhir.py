@@ -189,7 +189,7 @@ class FhirClient:
                 pool=self.limits.connect_timeout,
             ),
             transport=transport,
-            verify=_tls_context(),
+            verify=tls_context(),
             follow_redirects=False,
             trust_env=trust_env,
         )
@@ -465,7 +465,7 @@ class _Retryable(Exception):
 
 
 @cache
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """httpx's default verification, built once: building it costs ~20-40 ms per client."""
     return ssl.create_default_context(cafile=certifi.where())
 
