@@ -1,8 +1,7 @@
 """The `oms-screening` service as `GET /cds-services` describes it, prefetch included.
 
-The searches are narrowed to the criterion codes (every code of every criterion
-ValueSet, without its system: a token without a system matches that code in any
-system, a superset the service filters exactly). 95 codes keep each URL near 1 kB.
+The searches are the patient reader's narrowed searches (`service.gather.NARROWED`):
+criterion and diagnosis codes without their system, which keeps each URL near 1 kB.
 Observations are searched twice: by `code` (the finding is the question, pattern A)
 and by `value-concept` (the finding is the answer to a generic question, pattern B).
 """
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
 
+from service.gather import NARROWED, NarrowedSearch
 from service.terminology import Terminology
 
 SERVICE_ID: Final = "oms-screening"
@@ -35,31 +35,32 @@ PATIENT_TOKEN: Final = "{{context.patientId}}"
 
 @dataclass(frozen=True, slots=True)
 class PrefetchKey:
-    """One prefetch template: `read` is a single-resource read (may be null), else a search."""
+    """One prefetch template: a Patient read (`search` None; may be null), or one of the
+    patient reader's narrowed searches (`service.gather.NARROWED`)."""
 
     name: str
     template: str
     resource_type: str
-    read: bool
+    search: NarrowedSearch | None = None
+
+    @property
+    def read(self) -> bool:
+        return self.search is None
+
+
+#: The prefetch key of each narrowed search, in `gather.NARROWED` order.
+SEARCH_KEYS: Final = ("conditions", "observations", "observationsByValue")
 
 
 @cache
 def prefetch_keys(terminology: Terminology) -> tuple[PrefetchKey, ...]:
-    """The four templates, in the order the data are assembled (built once per terminology).
-
-    The searches ask for every criterion and diagnosis code, in every spelling a server may
-    hold (`C74.10` and `C7410`, `635` and `ORPHA:635`)."""
-    codes = ",".join(terminology.search_codes)
-    search = f"?patient={PATIENT_TOKEN}"
+    """The four templates, in the order the data are assembled (built once per terminology):
+    the Patient, then the searches the patient reader narrows to criterion codes."""
     return (
-        PrefetchKey("patient", f"Patient/{PATIENT_TOKEN}", "Patient", read=True),
-        PrefetchKey("conditions", f"Condition{search}&code={codes}", "Condition", read=False),
-        PrefetchKey("observations", f"Observation{search}&code={codes}", "Observation", read=False),
-        PrefetchKey(
-            "observationsByValue",
-            f"Observation{search}&value-concept={codes}",
-            "Observation",
-            read=False,
+        PrefetchKey("patient", f"Patient/{PATIENT_TOKEN}", "Patient"),
+        *(
+            PrefetchKey(name, search.url(terminology, PATIENT_TOKEN), search.resource_type, search)
+            for name, search in zip(SEARCH_KEYS, NARROWED, strict=True)
         ),
     )
 

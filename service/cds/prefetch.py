@@ -30,6 +30,7 @@ from service.cds.prefetch_values import PrefetchValue, Resource, read_value
 from service.cds.request import HookRequest
 from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServerError
 from service.errors import NotFound, OmsError, UpstreamTimeout
+from service.gather import read_patient
 from service.metrics import PREFETCH_FALLBACKS, count_upstream
 from service.security.clients import TrustedClient, url_within
 
@@ -204,10 +205,10 @@ class _Server:
     async def fetch(self, key: PrefetchKey) -> list[Found]:
         fhir = self._session(key)
         patient_id = self._request.patient_id
-        if not key.read:
+        if not key.read:  # the template is the reader's narrowed search (`gather.NARROWED`)
             return await self.follow(key.template.replace(PATIENT_TOKEN, patient_id), key)
         try:
-            patient = await fhir.read(key.resource_type, patient_id)
+            patient = await read_patient(fhir, patient_id)
         except OmsError as exc:
             raise _precondition(exc, key) from None
         where = f"fhirServer.{key.name}"

@@ -486,7 +486,7 @@ def test_fallback_searches_are_sent_as_the_ehr_would_send_prefetch(
 @pytest.mark.parametrize(
     ("absent", "url", "message"),
     [
-        pytest.param("patient", f"{FHIR}/Patient/", "Patient not found", id="patient-read"),
+        pytest.param("patient", f"{FHIR}/Patient/", "No such Patient", id="patient-read"),
         pytest.param("conditions", f"{FHIR}/Condition", "not support this search", id="search"),
     ],
 )
