@@ -265,17 +265,3 @@ def _precondition(exc: OmsError, key: PrefetchKey) -> PreconditionFailed:
     else:
         code = "transient"
     return PreconditionFailed(message, code=code, expression=[key.name])
-
-
-def unique(found: Sequence[Found]) -> list[Found]:
-    """Drop repeats of one resource (the two Observation searches may overlap)."""
-    seen: set[tuple[str | None, str]] = set()
-    kept = []
-    for item in found:
-        if item.ident is not None:
-            identity = (item.resource_type, item.ident)
-            if identity in seen:
-                continue
-            seen.add(identity)
-        kept.append(item)
-    return kept

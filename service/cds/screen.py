@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from service.cds.cards import cards_for
-from service.cds.prefetch import Found, unique
+from service.cds.prefetch import Found
 from service.cds.request import HookRequest
 from service.engine import AssessmentResult, assess_ingested
 from service.errors import OmsError, UnprocessablePayload
@@ -39,9 +39,11 @@ def screen(
 def assess_hook(
     request: HookRequest, found: Sequence[Found], terminology: Terminology
 ) -> AssessmentResult:
-    """The assessment of the gathered data (each resource once: the two Observation
-    searches may overlap), checked to concern `context.patientId`."""
-    found = unique(found)
+    """The assessment of the gathered data, checked to concern `context.patientId`.
+
+    A resource found by both Observation searches is walked twice, as two copies of
+    one version: ingest keeps only the latest copy (`ingest.walk`), so it counts once
+    (without a 10,000-entry pass to drop repeats first)."""
     try:
         ingested = ingest_gathered(found, terminology)
         result = assess_ingested(ingested, terminology)

@@ -13,8 +13,9 @@ import respx
 
 from service.cds.discovery import prefetch_keys
 from service.cds.errors import PreconditionFailed
-from service.cds.prefetch import FetchLimits, Found, gather, unique
+from service.cds.prefetch import FetchLimits, Found, gather
 from service.cds.request import parse_hook_request
+from service.cds.screen import assess_hook
 from service.clients.fhir import FhirClient
 from service.security.clients import TrustedClient
 from service.terminology import Terminology
@@ -75,9 +76,12 @@ def test_duplicates_across_the_two_observation_searches_count_once(
 ) -> None:
     patient_id, prefetch = risk_example("high")
     prefetch["observationsByValue"] = prefetch["observations"]
-    found = run(hook_request(prefetch, patient_id=patient_id), terminology)
+    request = hook_request(prefetch, patient_id=patient_id)
+    found = run(request, terminology)
     assert ids(found).count("Observation/eyes-1") == 2
-    assert ids(unique(found)).count("Observation/eyes-1") == 1
+    result = assess_hook(parse_hook_request(json.dumps(request).encode()), found, terminology)
+    evidence = [e for e in result.evidence if "eyes-1" in str(e)]
+    assert len(evidence) == 1
 
 
 def test_the_legacy_response_resource_wrapper_is_unwrapped(terminology: Terminology) -> None:
