@@ -12,7 +12,7 @@ to the same result.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import msgspec
 import orjson
@@ -43,6 +43,16 @@ class Found(msgspec.Struct, frozen=True, gc=False):
     ident: str | None
     resource: Resource
     head: Head | None = None
+
+    # What ingest's walk reads of an entry (`ingest.Gathered`): the resource is an object.
+    search_mode: ClassVar[None] = None
+    request: ClassVar[None] = None
+    response: ClassVar[None] = None
+    kind: ClassVar[str] = "object"
+
+    @property
+    def handle(self) -> Found:
+        return self
 
     @property
     def source(self) -> str:
@@ -115,7 +125,7 @@ def _dict_entries(bundle: Json, where: str) -> tuple[tuple[Found, ...] | None, b
             Found(
                 where,
                 n,
-                _text(entry.get("fullUrl")),
+                _url(entry.get("fullUrl")),
                 resource_type,
                 _text(resource.get("id")),
                 resource,
@@ -186,7 +196,7 @@ def _raw_entries(entries: list[_Entry], where: str) -> tuple[tuple[Found, ...], 
             Found(
                 where,
                 n,
-                full_url if isinstance(full_url, str) and full_url else None,
+                _url(full_url),
                 resource_type,
                 ident,
                 resource,
@@ -194,6 +204,11 @@ def _raw_entries(entries: list[_Entry], where: str) -> tuple[tuple[Found, ...], 
             )
         )
     return tuple(read), failed
+
+
+def _url(value: object) -> str | None:
+    """A fullUrl, trimmed as every ingest path trims it."""
+    return value.strip() if isinstance(value, str) else None
 
 
 def _first_byte(raw: msgspec.Raw) -> bytes:

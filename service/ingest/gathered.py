@@ -19,7 +19,7 @@ import msgspec
 
 from service.fhir_json import Json
 from service.ingest import parsed, skeleton
-from service.ingest.heads import EntryView, Head, Source
+from service.ingest.heads import Entry, Head, Source
 from service.ingest.result import IngestResult
 from service.ingest.select import select
 from service.ingest.walk import walk
@@ -29,12 +29,12 @@ from service.terminology import Terminology
 _ROOT: Final = "Bundle"
 
 
-class Gathered(Protocol):
-    """One gathered resource: its fullUrl, the resource (bytes or dict) and, when already
-    read (to sort the prefetch), its head, used once (the walk trims it)."""
+class Gathered(Entry, Protocol):
+    """One gathered resource, which is its own `Entry` of the collection Bundle: its
+    fullUrl (trimmed), the resource (bytes or dict, an object) and, when already read (to
+    sort the prefetch), its head, used once (the walk trims it). Its `handle` is itself,
+    `kind` is `object`, and it has no search mode, request or response."""
 
-    @property
-    def full_url(self) -> str | None: ...
     @property
     def resource(self) -> msgspec.Raw | Json: ...
     @property
@@ -48,6 +48,14 @@ class GatheredEntry:
     full_url: str | None
     resource: msgspec.Raw | Json
     head: Head | None = None
+    search_mode: None = None
+    request: None = None
+    response: None = None
+    kind: str = "object"
+
+    @property
+    def handle(self) -> GatheredEntry:
+        return self
 
 
 def read_head(raw: msgspec.Raw) -> Head | None:
@@ -79,20 +87,11 @@ def _ingest(
     return select(nodes, _ROOT, count, source, terminology)
 
 
-def _entries(bundle: object, root: str) -> list[EntryView]:
-    """The gathered entries at the top; a nested Bundle as the path of its form reads it."""
+def _entries(bundle: object, root: str) -> Sequence[Entry]:
+    """The gathered entries at the top (each its own entry); a nested Bundle as the path
+    of its form reads it."""
     if isinstance(bundle, list | tuple):
-        return [
-            EntryView(
-                e.full_url.strip() if e.full_url is not None else None,
-                None,
-                None,
-                None,
-                "object",
-                e,
-            )
-            for e in bundle
-        ]
+        return bundle
     if isinstance(bundle, msgspec.Raw):
         return skeleton.SKELETON_SOURCE.entries(bundle, root)
     if isinstance(bundle, dict):

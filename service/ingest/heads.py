@@ -8,9 +8,9 @@ converts it from the resource's dict), so the rules after that are written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -41,28 +41,46 @@ class Head(msgspec.Struct, gc=False):
         return self.id if isinstance(self.id, str) and self.id else None
 
 
+class Entry(Protocol):
+    """One Bundle entry as the walk reads it, whichever parser produced it.
+
+    `handle` is an opaque handle (bytes view, dict, or a gathered entry) handed back to
+    the source's `head`, `load` and `entries`; `kind` says what the entry's resource is:
+    `absent` (missing or null), `object`, or `other` (any other JSON value). A protocol,
+    so that gathered resources (`ingest.gathered`) are their own entries: no object per
+    entry is made to walk them."""
+
+    @property
+    def full_url(self) -> str | None: ...
+    @property
+    def search_mode(self) -> object: ...
+    @property
+    def request(self) -> object: ...
+    @property
+    def response(self) -> object: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def handle(self) -> object: ...
+
+
 @dataclass(frozen=True, slots=True)
 class EntryView:
-    """One Bundle entry as either parser sees it.
-
-    `resource` is an opaque handle (bytes view or dict) handed back to the source's
-    `head`, `load` and `entries`; `kind` says what the entry's resource is: `absent`
-    (missing or null), `object`, or `other` (any other JSON value).
-    """
+    """An `Entry` of a parsed Bundle (skeleton or dict)."""
 
     full_url: str | None
     search_mode: object
     request: object
     response: object
     kind: str
-    resource: object
+    handle: object
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
     """The three things a parser must do for the shared walk."""
 
-    entries: Callable[[object, str], list[EntryView]]
+    entries: Callable[[object, str], Sequence[Entry]]
     head: Callable[[object, str], Head]
     load: Callable[[object], Json]
 

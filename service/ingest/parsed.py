@@ -9,7 +9,7 @@ import msgspec
 
 from service.errors import UnprocessablePayload
 from service.fhir_json import Json
-from service.ingest.heads import EntryView, Head, Source
+from service.ingest.heads import Entry, EntryView, Head, Source
 from service.ingest.result import IngestResult
 from service.ingest.select import select
 from service.ingest.walk import walk
@@ -82,7 +82,7 @@ def _unwrap(document: object) -> tuple[Json, str]:
     return bundle, f"Parameters.parameter[{k}].resource"
 
 
-def _entries(bundle: object, root: str) -> list[EntryView]:
+def _entries(bundle: object, root: str) -> Sequence[Entry]:
     """The entries of a Bundle dict, each checked to be an object."""
     assert isinstance(bundle, dict)
     entries = bundle.get("entry", [])

@@ -17,13 +17,14 @@ from __future__ import annotations
 import codecs
 import re
 import sys
+from collections.abc import Sequence
 from typing import Any, Final
 
 import msgspec
 import orjson
 
 from service.fhir_json import Json
-from service.ingest.heads import EntryView, Head, Source
+from service.ingest.heads import Entry, EntryView, Head, Source
 from service.ingest.parsed import (
     refuse_non_bundle_part,
     refuse_unless_parameters,
@@ -195,7 +196,7 @@ def ingest_skeleton(
     return select(nodes, root, count, SKELETON_SOURCE, terminology)
 
 
-def _entries(bundle: object, root: str) -> list[EntryView]:
+def _entries(bundle: object, root: str) -> Sequence[Entry]:
     if isinstance(bundle, msgspec.Raw):
         try:
             bundle = _BUNDLE.decode(bundle)

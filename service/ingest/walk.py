@@ -11,7 +11,7 @@ older than one present).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
@@ -20,7 +20,7 @@ from service.errors import PayloadTooLarge, UnprocessablePayload
 from service.fhir_json import LITERAL_REFERENCE, Json
 from service.ingest import candidates
 from service.ingest.candidates import EVIDENCE_TYPES
-from service.ingest.heads import EntryView, Head, LiteralReference, Source
+from service.ingest.heads import Entry, Head, LiteralReference, Source
 from service.terminology import Terminology
 
 _ETAG: Final = re.compile(r'^(?:W/)?"([^"]+)"$')
@@ -90,7 +90,7 @@ def load(node: Node, source: Source) -> Json:
 
 
 def _walk(
-    entries: list[EntryView],
+    entries: Sequence[Entry],
     root: str,
     source: Source,
     nodes: list[Node],
@@ -108,7 +108,7 @@ def _walk(
             raise UnprocessablePayload(
                 "Bundle.entry.resource must be a resource", code="structure", expression=[path]
             )
-        head = source.head(view.resource, path)
+        head = source.head(view.handle, path)
         resource_type = head.type
         if resource_type is None:
             raise UnprocessablePayload(
@@ -117,9 +117,9 @@ def _walk(
                 expression=[f"{path}.resourceType"],
             )
         if resource_type == "Bundle":
-            _walk(source.entries(view.resource, path), path, source, nodes, deletes, terminology)
+            _walk(source.entries(view.handle, path), path, source, nodes, deletes, terminology)
             continue
-        node = Node(path, len(nodes), view.full_url, head, view.resource, resource_type, head.ident)
+        node = Node(path, len(nodes), view.full_url, head, view.handle, resource_type, head.ident)
         node.candidate = resource_type in EVIDENCE_TYPES and candidates.is_candidate(
             head, terminology
         )
@@ -161,7 +161,7 @@ def _compact(reference: object) -> object:
 
 
 def _record_delete(
-    view: EntryView, nodes: list[Node], deletes: dict[tuple[str, str], list[_Version]]
+    view: Entry, nodes: list[Node], deletes: dict[tuple[str, str], list[_Version]]
 ) -> None:
     request = view.request
     if not isinstance(request, dict) or request.get("method") != "DELETE":
