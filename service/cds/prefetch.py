@@ -112,9 +112,9 @@ async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> l
 async def _from_value(
     value: PrefetchValue, key: PrefetchKey, where: str, server: _Server
 ) -> list[Found]:
-    if not value.is_object or value.resource is None:
+    if not value.is_object:
         raise _Unusable
-    if value.resource_type == key.resource_type and key.read:
+    if value.resource_type == key.resource_type and key.read and value.resource is not None:
         ident = value.head.ident if value.head is not None else _ident(value.resource)
         return [Found(where, None, None, value.resource_type, ident, value.resource, value.head)]
     if value.resource_type != "Bundle":

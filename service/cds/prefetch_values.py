@@ -64,9 +64,10 @@ class Found(msgspec.Struct, frozen=True, gc=False):
 
 @dataclass(frozen=True, slots=True)
 class PrefetchValue:
-    """One key's value. `entries` (the Bundle entries whose resources are objects) is
-    None when it is not a Bundle with well-formed entries; `failed` when one of them is
-    an OperationOutcome with an error (the search failed: its data are unusable)."""
+    """One key's value. `resource` is the value itself where it may be read as a resource
+    (None for a search's value read typed); `entries` (the Bundle entries whose resources
+    are objects) is None when it is not a Bundle with well-formed entries; `failed` when
+    one of them is an OperationOutcome with an error (the search failed: unusable)."""
 
     null: bool
     is_object: bool
@@ -155,6 +156,32 @@ class _Value(msgspec.Struct, gc=False):
 _VALUE: Final = msgspec.json.Decoder(_Value)
 
 
+class KnownPrefetch(msgspec.Struct, gc=False):
+    """The four keys this service asks for (`cds.discovery`), typed so that the hook body
+    is read in one decode: the Patient kept as bytes, each search down to its entries
+    (resources as bytes). A value of another shape fails the decode: the hook body is
+    then read with `prefetch` as bytes per key (`read_value`)."""
+
+    patient: msgspec.Raw = msgspec.Raw()
+    conditions: _Value | msgspec.UnsetType | None = msgspec.UNSET
+    observations: _Value | msgspec.UnsetType | None = msgspec.UNSET
+    observationsByValue: _Value | msgspec.UnsetType | None = msgspec.UNSET
+
+
+def read_known(prefetch: KnownPrefetch) -> dict[str, PrefetchValue]:
+    """The values of the keys the request has (absent keys are left out)."""
+    values: dict[str, PrefetchValue] = {}
+    if len(prefetch.patient):
+        values["patient"] = _read_raw(prefetch.patient, "prefetch.patient")
+    for key in KnownPrefetch.__struct_fields__[1:]:
+        value = getattr(prefetch, key)
+        if value is msgspec.UNSET:
+            continue
+        where = f"prefetch.{key}"
+        values[key] = NULL if value is None else _read_decoded(value, None, where)
+    return values
+
+
 def _read_raw(raw: msgspec.Raw, where: str) -> PrefetchValue:
     first = _first_byte(raw)
     if first == b"n":
@@ -165,11 +192,18 @@ def _read_raw(raw: msgspec.Raw, where: str) -> PrefetchValue:
         value = _VALUE.decode(raw)
     except msgspec.ValidationError:  # `entry` is not an array of objects: rare, read whole
         return _read_dict(orjson.loads(memoryview(raw)), where)
+    return _read_decoded(value, raw, where)
+
+
+def _read_decoded(value: _Value, raw: msgspec.Raw | None, where: str) -> PrefetchValue:
+    """A decoded object value; `raw`, its bytes, is needed only for a resource read by
+    itself (the Patient), not for a search's Bundle."""
     if value.resourceType is msgspec.UNSET and len(value.resource):
         return _read_raw(value.resource, where)  # cqf-ruler's pre-1.0 wrapper
     resource_type = _text(value.resourceType)
     if resource_type != "Bundle":
-        return PrefetchValue(False, True, resource_type, raw, read_head(raw))
+        head = read_head(raw) if raw is not None else None
+        return PrefetchValue(False, True, resource_type, raw, head)
     entries, failed = _raw_entries(value.entry or [], where)
     return PrefetchValue(
         False, True, resource_type, raw, None, entries, failed, next_link({"link": value.link})
@@ -183,7 +217,8 @@ def _raw_entries(entries: list[_Entry], where: str) -> tuple[tuple[Found, ...], 
         resource = entry.resource
         head = read_head(resource)
         if head is not None:
-            resource_type, ident = head.type, head.ident
+            resource_type = head.resourceType if type(head.resourceType) is str else None
+            ident = head.id if type(head.id) is str and head.id else None
         elif _first_byte(resource) != b"{":  # absent, null, or not an object: no resource
             continue
         else:  # the head cannot be typed: ingest's dict path will say why
@@ -196,7 +231,7 @@ def _raw_entries(entries: list[_Entry], where: str) -> tuple[tuple[Found, ...], 
             Found(
                 where,
                 n,
-                _url(full_url),
+                full_url.strip() if type(full_url) is str else None,
                 resource_type,
                 ident,
                 resource,

@@ -25,7 +25,7 @@ import msgspec
 
 from service.cds.discovery import HOOK, SERVICE_ID
 from service.cds.errors import BadHookRequest
-from service.cds.prefetch_values import PrefetchValue, read_value
+from service.cds.prefetch_values import KnownPrefetch, PrefetchValue, read_known, read_value
 from service.errors import OmsError
 from service.fhir_json import FHIR_ID, Json
 from service.ingest import UTF8_BOM, collector_paused, skeleton_safe
@@ -46,19 +46,30 @@ class HookRequest:
     prefetch: Mapping[str, PrefetchValue] | None = field(repr=False)
 
 
-class _HookBody(msgspec.Struct):
-    """The request's members; the prefetch kept as bytes until its values are read."""
+class _Members(msgspec.Struct):
+    """The request's members but the prefetch."""
 
     hook: Any = None
     hookInstance: Any = None
     fhirServer: Any = None
     fhirAuthorization: Any = None
     context: Any = None
-    #: Each value as bytes; not an object (nor null) fails the decode: the reader says why.
+
+
+class _HookBody(_Members):
+    """The request, its prefetch typed in the same decode (the keys the service asks for)."""
+
+    prefetch: KnownPrefetch | None = None
+
+
+class _AnyPrefetchHookBody(_Members):
+    """The request, each prefetch value kept as bytes: when a value has another shape."""
+
     prefetch: dict[str, msgspec.Raw] | None = None
 
 
 _HOOK_BODY: Final = msgspec.json.Decoder(_HookBody)
+_ANY_PREFETCH_HOOK_BODY: Final = msgspec.json.Decoder(_AnyPrefetchHookBody)
 
 
 def json_object(body: bytes) -> dict[str, Any]:
@@ -84,14 +95,17 @@ def parse_hook_request(body: bytes) -> HookRequest:
 
 
 def _members(body: bytes) -> tuple[Json, object]:
-    """The small members as a dict, and the prefetch (bytes, a dict, or None if absent)."""
+    """The small members as a dict, and the prefetch: typed (`KnownPrefetch`), bytes per
+    key, or (whole-body fall-back) a dict; None if absent."""
     body = body.removeprefix(UTF8_BOM)
     if skeleton_safe(body):
-        try:
-            members = _HOOK_BODY.decode(body)
-        except msgspec.DecodeError:  # not an object, or not JSON: the reader says which
-            pass
-        else:
+        for decoder in (_HOOK_BODY, _ANY_PREFETCH_HOOK_BODY):
+            try:
+                members = decoder.decode(body)
+            except msgspec.ValidationError:  # a prefetch value of another shape
+                continue
+            except msgspec.DecodeError:  # not an object, or not JSON: the reader says which
+                break
             document = {
                 "hook": members.hook,
                 "hookInstance": members.hookInstance,
@@ -107,6 +121,8 @@ def _members(body: bytes) -> tuple[Json, object]:
 def _prefetch_values(prefetch: object) -> dict[str, PrefetchValue] | None:
     if prefetch is None:
         return None
+    if isinstance(prefetch, KnownPrefetch):
+        return read_known(prefetch)
     if not isinstance(prefetch, dict):
         raise BadHookRequest("prefetch must be an object", expression=["prefetch"])
     return {key: read_value(value, f"prefetch.{key}") for key, value in prefetch.items()}

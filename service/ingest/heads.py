@@ -64,9 +64,9 @@ class Entry(Protocol):
     def handle(self) -> object: ...
 
 
-@dataclass(frozen=True, slots=True)
-class EntryView:
-    """An `Entry` of a parsed Bundle (skeleton or dict)."""
+class EntryView(msgspec.Struct, frozen=True, gc=False):
+    """An `Entry` of a parsed Bundle (skeleton or dict): a Struct, made in C (one per
+    entry of every request; a frozen dataclass cost ~10% of a small request's ingest)."""
 
     full_url: str | None
     search_mode: object

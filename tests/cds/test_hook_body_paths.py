@@ -18,6 +18,7 @@ import pytest
 import service.cds.request as request_module
 from service.cds.discovery import prefetch_keys
 from service.cds.prefetch import FetchLimits, gather
+from service.cds.prefetch_values import KnownPrefetch
 from service.cds.request import HookRequest, parse_hook_request
 from service.cds.screen import assess_hook
 from service.errors import OmsError
@@ -192,16 +193,19 @@ def test_both_paths_answer_alike(
     body: bytes, fast: bool, terminology: Terminology, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     took_fast = False
-    decoder = request_module._HOOK_BODY
 
     class Watched:
+        def __init__(self, decoder: Any) -> None:
+            self.decoder = decoder
+
         def decode(self, data: bytes) -> Any:
             nonlocal took_fast
-            members = decoder.decode(data)
+            members = self.decoder.decode(data)
             took_fast = members.prefetch is not None
             return members
 
-    monkeypatch.setattr(request_module, "_HOOK_BODY", Watched())
+    for name in ("_HOOK_BODY", "_ANY_PREFETCH_HOOK_BODY"):
+        monkeypatch.setattr(request_module, name, Watched(getattr(request_module, name)))
     fast_answer = answer(body, terminology)
     has_prefetch = b'"prefetch"' in body
     assert took_fast is (fast and has_prefetch)
@@ -228,3 +232,22 @@ def test_a_legacy_wrapped_value_is_read_through_its_wrapper() -> None:
     value = request.prefetch["conditions"]
     assert value.resource_type == "Bundle"
     assert [e.ident for e in value.entries or ()] == ["nb-1", "myoclonus-1"]
+
+
+def test_the_typed_prefetch_has_exactly_the_keys_the_service_asks_for(
+    terminology: Terminology,
+) -> None:
+    """One decode reads the four keys typed; a key added to discovery must be added there."""
+    assert KnownPrefetch.__struct_fields__ == tuple(k.name for k in prefetch_keys(terminology))
+
+
+def test_a_request_with_the_usual_prefetch_is_read_in_one_decode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Refused:
+        def decode(self, data: bytes) -> None:
+            raise AssertionError("the per-key reading was used")
+
+    monkeypatch.setattr(request_module, "_ANY_PREFETCH_HOOK_BODY", Refused())
+    request = parse_hook_request(_with(lambda b: None))
+    assert _fast(request)
