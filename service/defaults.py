@@ -13,6 +13,8 @@ PROFILES_DIR: Final = Path(__file__).resolve().parent / "profiles"
 
 #: Largest request body, bytes; most Bundle entries in one request.
 MAX_BODY_BYTES: Final = 32 * 1024 * 1024
+#: A body this large is worked on with shorter GIL slices (`service.responsiveness`).
+LARGE_BODY_BYTES: Final = 4 * 1024 * 1024
 MAX_ENTRIES: Final = 250_000
 
 #: The configured FHIR server: timeouts (s), retries, and caps on one search.

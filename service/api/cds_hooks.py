@@ -38,6 +38,7 @@ from service.cds.request import HookRequest, parse_hook_request
 from service.cds.screen import assess_hook
 from service.errors import Unauthorized
 from service.metrics import ASSESSMENTS, JWT_REJECTIONS, STORAGE_ERRORS
+from service.responsiveness import short_slices_for
 from service.security.clients import TrustedClient, dev_client, load_clients
 from service.security.jwt import Checked, JwtPolicy, JwtVerifier
 from service.settings import Settings
@@ -266,21 +267,22 @@ async def _answer_hook(
 ) -> Response:
     require_json(request)
     body = await read_limited(request, settings.max_body_bytes)
-    # Parsed in a worker thread: a 10,000-resource prefetch takes 100+ ms to parse, which
-    # would stall every other request (and the probes) on the event loop.
-    hook_request = await run_in_threadpool(parse_hook_request, body)
-    state: CdsState = request.app.state.cds
-    limits = FetchLimits(
-        settings.cds_fhir_timeout_seconds, settings.cds_fhir_max_pages, settings.max_body_bytes
-    )
-    keys = prefetch_keys(terminology)
-    found = await gather(hook_request, keys, client, limits, state.fhir_transport)
-    risk, cards = await run_in_threadpool(
-        partial(_screen, app_launch_url=app_launch_url(request, settings)),
-        hook_request,
-        found,
-        terminology,
-    )
+    with short_slices_for(len(body)):
+        # Read in a worker thread, in short decodes (`cds.request`): a 10,000-resource
+        # prefetch is 7.5 MB, which would stall every other request on the event loop.
+        hook_request = await run_in_threadpool(parse_hook_request, body)
+        state: CdsState = request.app.state.cds
+        limits = FetchLimits(
+            settings.cds_fhir_timeout_seconds, settings.cds_fhir_max_pages, settings.max_body_bytes
+        )
+        keys = prefetch_keys(terminology)
+        found = await gather(hook_request, keys, client, limits, state.fhir_transport)
+        risk, cards = await run_in_threadpool(
+            partial(_screen, app_launch_url=app_launch_url(request, settings)),
+            hook_request,
+            found,
+            terminology,
+        )
     ASSESSMENTS.labels("cds-hook", risk).inc()
     log.info("cds hook answered", extra={"hook_instance": hook_request.hook_instance})
     request.state.log_counts = {"cards": len(cards)}
