@@ -29,13 +29,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
 from service.api.responses import FHIR_JSON, OPERATION_OUTCOME_SCHEMA, openapi_json_body
-from service.cds.cards import cards_for
 from service.cds.discovery import SERVICE_ID, discovery_document, prefetch_keys
 from service.cds.errors import FeedbackNotStored
 from service.cds.feedback import parse_feedback
-from service.cds.prefetch import FetchLimits, Found, gather
-from service.cds.request import HookRequest, parse_hook_request
-from service.cds.screen import assess_hook
+from service.cds.prefetch import FetchLimits, gather
+from service.cds.request import parse_hook_request
+from service.cds.screen import screen
 from service.errors import Unauthorized
 from service.metrics import ASSESSMENTS, JWT_REJECTIONS, STORAGE_ERRORS
 from service.responsiveness import short_slices_for
@@ -278,7 +277,7 @@ async def _answer_hook(
         keys = prefetch_keys(terminology)
         found = await gather(hook_request, keys, client, limits, state.fhir_transport)
         risk, cards = await run_in_threadpool(
-            partial(_screen, app_launch_url=app_launch_url(request, settings)),
+            partial(screen, app_launch_url=app_launch_url(request, settings)),
             hook_request,
             found,
             terminology,
@@ -309,19 +308,6 @@ async def oms_screening_feedback(
         log.error("feedback not stored")  # noqa: TRY400 (no traceback in logs)
         raise FeedbackNotStored("The feedback could not be stored; send it again later") from None
     return Response(status_code=200)
-
-
-def _screen(
-    hook_request: HookRequest,
-    found: list[Found],
-    terminology: Terminology,
-    *,
-    app_launch_url: str | None = None,
-) -> tuple[str, list[dict[str, Any]]]:
-    """The risk level (for the metrics) and the cards, in one worker-thread hop."""
-    result = assess_hook(hook_request, found, terminology)
-    risk = str(result.assessment.risk)
-    return risk, cards_for(result, terminology, app_launch_url=app_launch_url)
 
 
 def _json(content: Any) -> Response:

@@ -231,7 +231,7 @@ def _raw_entries(entries: list[_Entry], where: str) -> tuple[tuple[Found, ...], 
             Found(
                 where,
                 n,
-                full_url.strip() if type(full_url) is str else None,
+                full_url.strip() or None if type(full_url) is str else None,
                 resource_type,
                 ident,
                 resource,
@@ -242,8 +242,8 @@ def _raw_entries(entries: list[_Entry], where: str) -> tuple[tuple[Found, ...], 
 
 
 def _url(value: object) -> str | None:
-    """A fullUrl, trimmed as every ingest path trims it."""
-    return value.strip() if isinstance(value, str) else None
+    """A fullUrl, trimmed as every ingest path trims it; an empty one identifies nothing."""
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _first_byte(raw: msgspec.Raw) -> bytes:

@@ -30,10 +30,12 @@ def screen(
     terminology: Terminology,
     *,
     app_launch_url: str | None = None,
-) -> list[Json]:
-    """The cards for the gathered data (CPU-bound: call it from a worker thread)."""
+) -> tuple[str, list[Json]]:
+    """The risk level (for the metrics) and the cards for the gathered data, in one
+    worker-thread hop (CPU-bound: call it from a worker thread)."""
     result = assess_hook(request, found, terminology)
-    return cards_for(result, terminology, app_launch_url=app_launch_url)
+    risk = str(result.assessment.risk)
+    return risk, cards_for(result, terminology, app_launch_url=app_launch_url)
 
 
 def assess_hook(
