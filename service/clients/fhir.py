@@ -38,7 +38,6 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from types import TracebackType
 from typing import Final
@@ -49,6 +48,10 @@ import httpx
 import orjson
 
 from service import defaults
+
+# Fault and FhirServerError are re-exported: callers of the client catch them from here.
+from service.errors import Fault as Fault
+from service.errors import FhirServerError as FhirServerError
 from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
 from service.fhir_json import Json
 from service.settings import Settings
@@ -62,39 +65,6 @@ RETRY_STATUSES: Final = frozenset({429, 503})
 STRICT: Final = {"Prefer": "handling=strict"}
 #: On every GET: what the server holds now, not a search result it cached earlier.
 FRESH: Final = {"Cache-Control": "no-cache"}
-
-
-class Fault(StrEnum):
-    """Why a `FhirServerError` was raised."""
-
-    #: No connection, or the exchange broke off (retried where allowed).
-    UNREACHABLE = "unreachable"
-    #: An HTTP status other than 2xx, 404 or 410; see `upstream_status`.
-    STATUS = "status"
-    #: Not JSON, not a resource, the wrong resource type, or an undecodable body.
-    INVALID = "invalid"
-    #: The `next` links lead back to a page already read.
-    LOOP = "loop"
-    #: More pages, entries or bytes than the limits allow.
-    TOO_COSTLY = "too-costly"
-    #: A URL on another origin, or one the caller's `url_guard` refused; never requested.
-    OFF_SERVER = "off-server"
-
-
-class FhirServerError(UpstreamError):
-    """An UpstreamError (502) that also says why; `upstream_status` for `Fault.STATUS`."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        fault: Fault,
-        upstream_status: int | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(message, code=code)
-        self.fault = fault
-        self.upstream_status = upstream_status
 
 
 @dataclass(frozen=True, slots=True)

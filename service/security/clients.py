@@ -24,17 +24,10 @@ from urllib.parse import SplitResult, urlsplit
 import jwt
 import orjson
 
-from service.errors import OmsError
+from service.errors import CdsConfigError
 from service.fhir_json import Json
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class CdsConfigError(OmsError):
-    """The clients file is missing or malformed: the service must not start."""
-
-    status = 500
-    default_code = "exception"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,10 @@ versioned migrations (`service.storage.migrations`) when they open.
 
 from __future__ import annotations
 
+from service.errors import StorageUnavailable
 from service.storage.base import (
     FeedbackRow,
     Storage,
-    StorageUnavailable,
     feedback_rows,
     open_storage,
     redacted,

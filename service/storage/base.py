@@ -1,4 +1,5 @@
-"""What every backend offers, the error it raises, and the choice of backend by URL."""
+"""What every backend offers and the choice of backend by URL (the error they raise,
+`StorageUnavailable`, lives in `service.errors`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from urllib.parse import urlsplit
 import orjson
 
 from service.cds.feedback import FeedbackItem
-from service.errors import OmsError
 
 #: Columns of a stored feedback item, in the order `FeedbackRow` holds them.
 FEEDBACK_COLUMNS = (
@@ -33,17 +33,6 @@ FEEDBACK_COLUMNS = (
 
 #: One feedback item as stored: the FEEDBACK_COLUMNS values, then `item_key`.
 FeedbackRow = tuple[str | None, ...]
-
-
-class StorageUnavailable(OmsError):
-    """The database cannot be reached or written now: 503, and nothing is accepted.
-
-    A hook call whose token could not be checked against the replay cache is refused
-    with this, never served: an unchecked token may be a replay.
-    """
-
-    status = 503
-    default_code = "transient"
 
 
 class Storage(abc.ABC):

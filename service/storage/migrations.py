@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from service.errors import SchemaTooNew
+
 
 @dataclass(frozen=True, slots=True)
 class Migration:
@@ -110,10 +112,6 @@ MIGRATIONS: Final = (
 )
 
 LATEST: Final = MIGRATIONS[-1].version
-
-
-class SchemaTooNew(Exception):
-    """The database was migrated by a newer version of the service."""
 
 
 def pending(applied: set[int]) -> list[Migration]:

@@ -19,15 +19,15 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from service.errors import SchemaTooNew, StorageUnavailable
 from service.storage.base import (
     FEEDBACK_COLUMNS,
     FeedbackRow,
     Storage,
-    StorageUnavailable,
     feedback_dict,
     redacted,
 )
-from service.storage.migrations import ADVISORY_LOCK, TABLE_POSTGRES, SchemaTooNew, pending
+from service.storage.migrations import ADVISORY_LOCK, TABLE_POSTGRES, pending
 
 T = TypeVar("T")
 

@@ -22,15 +22,15 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 
+from service.errors import SchemaTooNew, StorageUnavailable
 from service.storage.base import (
     FEEDBACK_COLUMNS,
     FeedbackRow,
     Storage,
-    StorageUnavailable,
     feedback_dict,
     sqlite_url,
 )
-from service.storage.migrations import TABLE_SQLITE, SchemaTooNew, pending
+from service.storage.migrations import TABLE_SQLITE, pending
 
 T = TypeVar("T")
 
