@@ -1,4 +1,8 @@
-"""`oms-cds serve` runs the service; `oms-cds assess FILE|-` assesses one bundle offline."""
+"""`oms-cds serve` runs the service; `oms-cds assess FILE|-` assesses one bundle offline.
+
+Anything wrong before the service can serve (a setting, the profiles, the clients file,
+the database) is one line on stderr, `oms-cds: ...`, and exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -7,53 +11,74 @@ import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import orjson
+from pydantic import TypeAdapter, ValidationError
 
 from service.api.responses import outcome_of
 from service.engine import AssessmentResult, assess_payload
-from service.errors import OmsError, TerminologyError
+from service.errors import OmsError, StartupError
 from service.logs import configure_logging
-from service.settings import Settings
+from service.settings import Port, Settings, load_settings
 from service.storage import StorageUnavailable, open_storage, redacted
 from service.terminology import Terminology, load_terminology
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is the one line every start-up error is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"oms-cds: {message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="oms-cds", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="oms-cds", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1, OMS_HOST)")
-    serve.add_argument("--port", type=int, help="port (default 8080, OMS_PORT)")
+    serve.add_argument("--port", type=_port, help="port (default 8080, OMS_PORT)")
     assess = commands.add_parser("assess", help="assess a Bundle file and print the result")
     assess.add_argument("file", help="a Bundle or Parameters JSON file, or - for stdin")
     assess.add_argument(
         "--summary", action="store_true", help="print a readable criteria table instead"
     )
     args = parser.parse_args(argv)
-    settings = Settings()
     try:
+        settings = load_settings()
         terminology = load_terminology(settings.profiles_dir)
-    except TerminologyError as exc:
+        if args.command == "serve":
+            return _serve(settings, terminology, args.host, args.port)
+    except StartupError as exc:
         print(f"oms-cds: {exc.message}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        return _serve(settings, terminology, args.host, args.port)
     return _assess(terminology, args.file, summary=args.summary)
 
 
+def _port(text: str) -> int:
+    """`--port`, held to the rule OMS_PORT is held to."""
+    try:
+        return TypeAdapter(Port).validate_python(text)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 1 to 65535 (got {text})"
+        ) from None
+
+
 def _serve(settings: Settings, terminology: Terminology, host: str | None, port: int | None) -> int:
+    """Run uvicorn; StartupError for anything that keeps the service from serving."""
     import uvicorn
 
     from service.app import create_app
 
-    configure_logging()
+    configure_logging(settings.log_level)
     problem = check_database(settings)
     if problem is not None:
         print(f"oms-cds: {problem}", file=sys.stderr)
         return 2
+    app = create_app(settings, terminology)
     uvicorn.run(
-        create_app(settings, terminology),
+        app,
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,

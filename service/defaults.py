@@ -13,9 +13,14 @@ PROFILES_DIR: Final = Path(__file__).resolve().parent / "profiles"
 
 #: Largest request body, bytes; most Bundle entries in one request.
 MAX_BODY_BYTES: Final = 32 * 1024 * 1024
-#: A body this large is worked on with shorter GIL slices (`service.responsiveness`).
-LARGE_BODY_BYTES: Final = 4 * 1024 * 1024
 MAX_ENTRIES: Final = 250_000
+
+#: Admission control (`service.admission`): requests worked on at once, request-body
+#: bytes held at once, seconds a request may wait for room before a 503. Sized for the
+#: 512 MiB replica of deploy/kubernetes/oms-cds.yaml (bench/RESULTS.md [9]).
+MAX_CONCURRENT_REQUESTS: Final = 16
+MAX_BYTES_IN_FLIGHT: Final = 64 * 1024 * 1024
+ADMISSION_WAIT_SECONDS: Final = 2.0
 
 #: The configured FHIR server: timeouts (s), retries, and caps on one search.
 FHIR_CONNECT_TIMEOUT: Final = 3.0

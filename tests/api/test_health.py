@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from service.api.health import CHECK_SYSTEM
 from service.app import create_app
+from service.errors import InvalidSetting
 from service.settings import Settings
 from service.terminology import Terminology
 
@@ -143,18 +144,22 @@ def test_not_ready_when_the_fhir_server_fails(
 
 
 @pytest.mark.parametrize(
-    ("base_url", "code"),
+    "base_url",
     [
-        pytest.param("http://[::1/fhir", "invalid", id="unparseable-url"),
-        pytest.param("ftp://ehr.example/fhir", "transient", id="not-http"),
-        pytest.param("ehr.example/fhir", "transient", id="no-scheme"),
+        pytest.param("http://[::1/fhir", id="unparseable-url"),
+        pytest.param("ftp://ehr.example/fhir", id="not-http"),
+        pytest.param("ehr.example/fhir", id="no-scheme"),
     ],
 )
-def test_a_misconfigured_base_url_is_not_ready_rather_than_an_error(
-    make_client: MakeClient, base_url: str, code: str
+def test_a_misconfigured_base_url_never_starts_a_service_that_cannot_serve(
+    terminology: Terminology, base_url: str
 ) -> None:
-    response = make_client(fhir_base_url=base_url).get("/readyz")
-    assert failed_checks(response) == [("fhir-server", code)]
+    """Once a readiness failure; now refused when the app is made (tests/test_settings.py)."""
+    with pytest.raises(InvalidSetting) as refused:
+        create_app(Settings.model_construct(fhir_base_url=base_url), terminology)
+    assert refused.value.message == (
+        f"OMS_FHIR_BASE_URL must be an http or https URL with a host (got {base_url})"
+    )
 
 
 def test_the_slow_server_message_names_the_bound(
