@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,11 +10,29 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.logs import SERVICE_LOGGERS, configure_logging
 from service.settings import Settings
 from service.terminology import Terminology, load_terminology
 from tests.pg import PostgresServer, running_postgres
 
 FIXTURE_TERMINOLOGY = Path(__file__).parent / "fixtures" / "terminology"
+
+
+@pytest.fixture(autouse=True)
+def _service_logs_reach_caplog(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The app factory configures logging, and the service's loggers do not propagate to
+    the root logger (service.logs: no host handler may format their records), where
+    caplog listens; so caplog listens on them too, at the level it is given."""
+    configure_logging()  # as every app made in the test will: that changes nothing after
+    loggers = [logging.getLogger(name) for name in SERVICE_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(caplog.handler)
+        logger.setLevel(logging.NOTSET)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(level)
 
 
 @pytest.fixture(scope="session")

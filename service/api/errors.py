@@ -16,7 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from service.api.responses import FhirJsonResponse, operation_outcome, outcome_of
-from service.errors import OmsError
+from service.errors import OmsError, Overloaded
+from service.logs import code_location
 
 log = logging.getLogger("oms_cds.errors")
 
@@ -35,7 +36,15 @@ _HTTP_CODES = {
 
 async def handle_oms_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OmsError)
-    return FhirJsonResponse(outcome_of(exc, _severity(exc.status)), status_code=exc.status)
+    return oms_error_response(exc)
+
+
+def oms_error_response(exc: OmsError) -> Response:
+    """The OperationOutcome answer to `exc` (with Retry-After when it says when to retry)."""
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded) else None
+    return FhirJsonResponse(
+        outcome_of(exc, _severity(exc.status)), status_code=exc.status, headers=headers
+    )
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:
@@ -62,11 +71,16 @@ async def handle_request_validation(request: Request, exc: Exception) -> Respons
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    """Last resort: log the type (no message, no input), answer with a correlation id."""
+    """Last resort: log the type and where it was raised (file:line:function frames; no
+    message, no values, no input), answer with a correlation id."""
     correlation = uuid.uuid4().hex
     log.error(
         "unhandled error",
-        extra={"correlation_id": correlation, "error_type": type(exc).__name__},
+        extra={
+            "correlation_id": correlation,
+            "error_type": type(exc).__name__,
+            "frames": code_location(exc),
+        },
     )
     return FhirJsonResponse(
         operation_outcome("fatal", "exception", f"Internal error; correlation id {correlation}."),
