@@ -12,6 +12,9 @@
   nginx, and the PostgreSQL replay check vs SQLite (starts its own PostgreSQL and nginx).
 - cds: [7] CDS Hooks patient-view with a 5,000- and a 10,000-resource prefetch /
   `$oms-assess` on the same resources as a Bundle: p50, p95 and peak memory growth.
+- burst: [9] peak RSS of the server for a burst of maximum-size bodies (the service's
+  default limits, admission control on; then wide open) / the memory limit of
+  deploy/kubernetes/oms-cds.yaml, and what each client got (200, or 503 + Retry-After).
 - profile: pyinstrument profile of `assess_payload` on 10k entries, and the in-process time
   of each stage of a 10,000-resource patient-view (not part of `all`).
 
@@ -31,10 +34,12 @@ from pathlib import Path
 
 import orjson
 
-from bench import benchmarks, patient_view, replicas
+from bench import benchmarks, burst, patient_view, replicas
 from bench.server import Server
 
-CHOICES = ("all", "latency", "memory", "healthz", "cds", "throughput", "replicas", "profile")
+CHOICES = (
+    "all", "latency", "memory", "healthz", "cds", "throughput", "replicas", "burst", "profile",
+)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["throughput"] = benchmarks.throughput(sizes, tuple(args.workers))
     if which in ("all", "replicas"):
         figures["replicas"] = replicas.replicas(args.small)
+    if which in ("all", "burst"):
+        figures["burst"] = burst.burst(args.small)
     if which == "profile":
         benchmarks.profile(1_000 if args.small else 10_000, 2 if args.small else 10)
         benchmarks.profile(300, 20 if args.small else 200)

@@ -43,18 +43,23 @@ class Server:
     port: int = field(default_factory=free_port)
     #: `OMS_CDS_INSECURE_DEV=1`: hook calls are answered without a client JWT (bench only).
     cds_dev: bool = False
+    #: Environment variables set last, over the bench's own (e.g. the service's limits).
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
         env = dict(
             os.environ,
             OMS_MAX_BODY_BYTES=str(BENCH_MAX_BODY),
+            OMS_MAX_BYTES_IN_FLIGHT=str(BENCH_MAX_BODY),
             OMS_MAX_ENTRIES=str(BENCH_MAX_ENTRIES),
+            OMS_LOG_LEVEL="WARNING",
             PYTHONPATH=str(ROOT),
         )
         if self.cds_dev:
             env.pop("OMS_CDS_CLIENTS_FILE", None)  # it would switch dev mode off
             env["OMS_CDS_INSECURE_DEV"] = "1"
+        env.update(self.env)
         command = [
             sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory",
             "--host", HOST, "--port", str(self.port), "--workers", str(self.workers),

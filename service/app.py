@@ -1,4 +1,9 @@
-"""The ASGI application: `service.app:app`, or `create_app()` for tests and embedding."""
+"""The ASGI application: `service.app:app`, or `create_app()` for tests and embedding.
+
+Everything that lives for the process is built here, once: validated settings, logging,
+the terminology, storage, the admission limits; the lifespan opens the database and then
+freezes the start-up heap (`service.heap`).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from service import heap
+from service.admission import Limits
 from service.api import cds_hooks, errors, fhir, fhir_server, health, metrics, smart_app
+from service.api.admission import AdmissionMiddleware
 from service.api.paths import PathCourtesyMiddleware
 from service.api.request_log import RequestLogMiddleware
+from service.logs import configure_logging
 from service.mappers.provenance import service_version
-from service.settings import Settings
+from service.settings import Settings, checked, load_settings
 from service.storage import Storage, StorageUnavailable, open_storage
 from service.terminology import Terminology, load_terminology
 
@@ -20,8 +29,13 @@ log = logging.getLogger("oms_cds.app")
 
 
 def create_app(settings: Settings | None = None, terminology: Terminology | None = None) -> FastAPI:
-    """Build the app; the terminology is loaded now, so a broken profiles/ fails at start."""
-    settings = settings or Settings()
+    """Build the app; the terminology is loaded now, so a broken profiles/ fails at start.
+
+    Settings that do not validate raise InvalidSetting (one line naming the variable),
+    whether read from the environment here or passed in.
+    """
+    settings = checked(settings) if settings is not None else load_settings()
+    configure_logging(settings.log_level)
     terminology = terminology or load_terminology(settings.profiles_dir)
 
     app = FastAPI(
@@ -45,6 +59,13 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
     app.include_router(fhir_server.router)
     cds_hooks.install(app)
     smart_app.install(app)
+    # Innermost of the middlewares, so its 503s are logged and counted like any answer.
+    app.add_middleware(
+        AdmissionMiddleware,
+        limits=Limits(settings.max_concurrent_requests, settings.max_bytes_in_flight),
+        wait=settings.admission_wait_seconds,
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(PathCourtesyMiddleware)
@@ -53,7 +74,8 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the database (migrations included) at start, close it at stop.
+    """Open the database (migrations included) at start, close it at stop; in between,
+    the start-up heap is frozen out of the collector's sight (`heap.settle`).
 
     `oms-cds serve` has already checked the database and exits when it cannot reach it;
     if it goes away after that, the service runs not ready (`/readyz` 503, hook calls
@@ -64,6 +86,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await storage.open()
     except StorageUnavailable:
         log.error("database unavailable at start: not ready until it answers")  # noqa: TRY400
+    heap.settle()
     yield
     await storage.close()
 

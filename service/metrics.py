@@ -78,3 +78,11 @@ def count_upstream(source: str, exc: OmsError) -> None:
     kind = upstream_kind(exc)
     if kind is not None:
         UPSTREAM_ERRORS.labels(source, kind).inc()
+
+
+ADMISSION_REFUSALS: Final = Counter(
+    "oms_admission_refusals",
+    "Requests answered 503 by admission control: `wait` (no room in time to start) or "
+    "`body` (a chunked body outgrew the room left).",
+    ["reason"],
+)
