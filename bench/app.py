@@ -1,8 +1,8 @@
 """The service app plus one bare route, for the benchmarks only (never in the service).
 
-`POST /bench/parse` reads the body the same way `$oms-assess` does (size-limited read,
-worker thread, GC paused) and only parses it with orjson: the floor that the
-service's throughput is compared with.
+`POST /bench/parse` reads the body the same way `$oms-assess` does (admission, size-limited
+read, worker thread) and only parses it with orjson: the floor that the service's
+throughput is compared with.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from service.api.body import read_limited
 from service.app import create_app
-from service.ingest.collector import collector_paused
 from service.settings import Settings
 
 
@@ -25,14 +24,7 @@ def create_bench_app() -> FastAPI:
     @app.post("/bench/parse")
     async def parse_only(request: Request) -> Response:
         body = await read_limited(request, settings.max_body_bytes)
-        document = await run_in_threadpool(_parse, body)
+        document = await run_in_threadpool(orjson.loads, body)
         return Response(orjson.dumps({"parsed": type(document).__name__}))
 
     return app
-
-
-def _parse(body: bytes) -> object:
-    """orjson.loads with the collector paused exactly as ingest pauses it, so the floor
-    is not slowed by a GC cost that the service does not pay."""
-    with collector_paused():
-        return orjson.loads(body)

@@ -22,6 +22,10 @@ MAX_CONCURRENT_REQUESTS: Final = 16
 MAX_BYTES_IN_FLIGHT: Final = 64 * 1024 * 1024
 ADMISSION_WAIT_SECONDS: Final = 2.0
 
+#: The cyclic GC's thresholds, set once at start-up (`service.heap`; CPython's are 700,
+#: 10, 10): fewer young collections while ingest allocates (bench/RESULTS.md).
+GC_THRESHOLD: Final = (10_000, 10, 10)
+
 #: The configured FHIR server: timeouts (s), retries, and caps on one search.
 FHIR_CONNECT_TIMEOUT: Final = 3.0
 FHIR_READ_TIMEOUT: Final = 10.0

@@ -37,7 +37,6 @@ from service.cds.request import parse_hook_request
 from service.cds.screen import screen
 from service.errors import Unauthorized
 from service.metrics import ASSESSMENTS, JWT_REJECTIONS, STORAGE_ERRORS
-from service.responsiveness import short_slices_for
 from service.security.clients import TrustedClient, dev_client, load_clients
 from service.security.jwt import Checked, JwtPolicy, JwtVerifier
 from service.settings import Settings
@@ -266,22 +265,21 @@ async def _answer_hook(
 ) -> Response:
     require_json(request)
     body = await read_limited(request, settings.max_body_bytes)
-    with short_slices_for(len(body)):
-        # Read in a worker thread, in short decodes (`cds.request`): a 10,000-resource
-        # prefetch is 7.5 MB, which would stall every other request on the event loop.
-        hook_request = await run_in_threadpool(parse_hook_request, body)
-        state: CdsState = request.app.state.cds
-        limits = FetchLimits(
-            settings.cds_fhir_timeout_seconds, settings.cds_fhir_max_pages, settings.max_body_bytes
-        )
-        keys = prefetch_keys(terminology)
-        found = await gather(hook_request, keys, client, limits, state.fhir_transport)
-        risk, cards = await run_in_threadpool(
-            partial(screen, app_launch_url=app_launch_url(request, settings)),
-            hook_request,
-            found,
-            terminology,
-        )
+    # Read in a worker thread, in short decodes (`cds.request`): a 10,000-resource
+    # prefetch is 7.5 MB, which would stall every other request on the event loop.
+    hook_request = await run_in_threadpool(parse_hook_request, body)
+    state: CdsState = request.app.state.cds
+    limits = FetchLimits(
+        settings.cds_fhir_timeout_seconds, settings.cds_fhir_max_pages, settings.max_body_bytes
+    )
+    keys = prefetch_keys(terminology)
+    found = await gather(hook_request, keys, client, limits, state.fhir_transport)
+    risk, cards = await run_in_threadpool(
+        partial(screen, app_launch_url=app_launch_url(request, settings)),
+        hook_request,
+        found,
+        terminology,
+    )
     ASSESSMENTS.labels("cds-hook", risk).inc()
     log.info("cds hook answered", extra={"hook_instance": hook_request.hook_instance})
     request.state.log_counts = {"cards": len(cards)}

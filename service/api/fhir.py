@@ -19,7 +19,6 @@ from service.api.responses import (
 from service.engine import assess_payload
 from service.mappers.provenance import service_version
 from service.metrics import ASSESSMENTS
-from service.responsiveness import short_slices_for
 from service.terminology import CANONICAL_BASE, Terminology
 
 router = APIRouter(prefix="/fhir")
@@ -47,10 +46,9 @@ async def oms_assess(
     """Assess the posted Bundle (or Parameters with a `bundle` part)."""
     require_json(request)
     body = await read_limited(request, settings.max_body_bytes)
-    with short_slices_for(len(body)):
-        result = await run_in_threadpool(
-            partial(assess_payload, max_entries=settings.max_entries), body, terminology
-        )
+    result = await run_in_threadpool(
+        partial(assess_payload, max_entries=settings.max_entries), body, terminology
+    )
     request.state.log_counts = {"entries": result.entry_count, "kept": result.kept_count}
     ASSESSMENTS.labels("fhir-bundle", str(result.assessment.risk)).inc()
     return FhirJsonResponse(result.bundle)

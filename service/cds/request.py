@@ -28,7 +28,7 @@ from service.cds.errors import BadHookRequest
 from service.cds.prefetch_values import KnownPrefetch, PrefetchValue, read_known, read_value
 from service.errors import OmsError
 from service.fhir_json import FHIR_ID, Json
-from service.ingest import UTF8_BOM, collector_paused, skeleton_safe
+from service.ingest import UTF8_BOM, skeleton_safe
 from service.json_reader import read_json
 from service.security.clients import parse_http_url
 
@@ -84,14 +84,10 @@ def json_object(body: bytes) -> dict[str, Any]:
 
 
 def parse_hook_request(body: bytes) -> HookRequest:
-    """The request, or BadHookRequest (400) naming the first element at fault.
-
-    The collector is paused meanwhile: the fall-back parse builds a tree of ~10^6
-    containers for a large prefetch, which it would traverse again and again."""
-    with collector_paused():
-        document, prefetch = _members(body)
-        request = _checked(document)
-        return HookRequest(*request, _prefetch_values(prefetch))
+    """The request, or BadHookRequest (400) naming the first element at fault."""
+    document, prefetch = _members(body)
+    request = _checked(document)
+    return HookRequest(*request, _prefetch_values(prefetch))
 
 
 def _members(body: bytes) -> tuple[Json, object]:

@@ -29,8 +29,7 @@ Layout: `skeleton` (the msgspec path and its fall-back guards), `parsed` (the
 whole-body orjson path), `gathered` (resources gathered one by one, bytes or dicts),
 `heads` (what both read of each resource), `walk` (entries,
 nested Bundles, versions), `identity` (the one patient, every patient reference),
-`select` (candidates), `validate` (models and required bindings), `result`,
-`collector` (the GC pause).
+`select` (candidates), `validate` (models and required bindings), `result`.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from service.fhir_json import Json
-from service.ingest.collector import collector_paused
 from service.ingest.gathered import Gathered, GatheredEntry, read_head
 from service.ingest.gathered import ingest_gathered as _ingest_gathered
 from service.ingest.heads import Head
@@ -71,7 +69,6 @@ __all__ = [
     "IngestResult",
     "Json",
     "KeptResource",
-    "collector_paused",
     "ingest",
     "ingest_document",
     "ingest_gathered",
@@ -91,11 +88,8 @@ def ingest(
     for JSON that is not such a payload, for an invalid kept resource, for evidence
     about two patients and for a bundle from which no patient can be identified.
     Messages name elements and rules only, never input values.
-
-    The cyclic garbage collector is paused meanwhile (see `collector_paused`).
     """
-    with collector_paused():
-        return _ingest(body, terminology, max_entries)
+    return _ingest(body, terminology, max_entries)
 
 
 def ingest_document(
@@ -103,8 +97,7 @@ def ingest_document(
 ) -> IngestResult:
     """`ingest` for a payload already parsed into JSON objects (the CDS Hooks and FHIR-server
     paths gather dicts): no serialising back to bytes, the same rules and errors."""
-    with collector_paused():
-        return ingest_dict(document, terminology, max_entries)
+    return ingest_dict(document, terminology, max_entries)
 
 
 def ingest_gathered(
@@ -115,8 +108,7 @@ def ingest_gathered(
 ) -> IngestResult:
     """`ingest` of a collection Bundle of these entries, without building it (the CDS
     Hooks path: resources still in the request's bytes, or dicts read from a server)."""
-    with collector_paused():
-        return _ingest_gathered(entries, terminology, max_entries)
+    return _ingest_gathered(entries, terminology, max_entries)
 
 
 def _ingest(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
