@@ -10,30 +10,17 @@ RFC 3339 date-time with a UTC offset (stored as given and as UTC).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
 from service.cds.errors import BadHookRequest
 from service.cds.request import json_object
 from service.fhir_json import Json
+from service.storage import FeedbackItem
 
 OUTCOMES: Final = frozenset({"accepted", "overridden"})
 MAX_ITEMS: Final = 1000
 _MAX_TEXT: Final = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackItem:
-    card: str
-    outcome: str
-    outcome_timestamp: str
-    outcome_timestamp_utc: str
-    accepted_suggestions: tuple[str, ...] = ()
-    reason_system: str | None = None
-    reason_code: str | None = None
-    reason_display: str | None = None
-    user_comment: str | None = field(default=None, repr=False)
 
 
 def parse_feedback(body: bytes) -> list[FeedbackItem]:

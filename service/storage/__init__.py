@@ -17,8 +17,10 @@ from service.storage.base import (
     open_storage,
     redacted,
 )
+from service.storage.records import FeedbackItem
 
 __all__ = [
+    "FeedbackItem",
     "FeedbackRow",
     "Storage",
     "StorageUnavailable",

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from service.cds.feedback import FeedbackItem
+from service.storage.records import FeedbackItem
 
 #: Columns of a stored feedback item, in the order `FeedbackRow` holds them.
 FEEDBACK_COLUMNS = (

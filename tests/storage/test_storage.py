@@ -11,8 +11,14 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
-from service.cds.feedback import FeedbackItem, parse_feedback
-from service.storage import Storage, StorageUnavailable, feedback_rows, open_storage
+from service.cds.feedback import parse_feedback
+from service.storage import (
+    FeedbackItem,
+    Storage,
+    StorageUnavailable,
+    feedback_rows,
+    open_storage,
+)
 from service.storage.base import replay_key
 from service.storage.migrations import LATEST, MIGRATIONS
 from service.storage.postgres import PostgresStorage
