@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv serve test test-py312 check lint profiles profiles-check validate contract bench fuzz fuzz-deep
+.PHONY: venv serve system-packages test test-py312 check lint profiles profiles-check validate contract bench fuzz fuzz-deep
 
 ## The project's venv with the test and bench tools.
 venv: $(DEV_STAMP)
@@ -25,9 +25,15 @@ $(DEV_STAMP): pyproject.toml $(RUN_STAMP)
 serve: $(RUN_STAMP)
 	$(BIN)/oms-cds serve
 
-## Everything CI checks: profiles fresh, lint, then the whole test suite.
-test: venv profiles-check lint
-	$(BIN)/pytest -p no:cacheprovider
+## Everything CI checks, on a fresh machine too: the Debian packages the tests need
+## (installed with apt-get when missing and root; otherwise one line naming them), the venv,
+## HAPI FHIR started in the background, profiles fresh, lint, then the whole test suite.
+test: system-packages venv
+	scripts/run-tests
+
+## The Debian packages the tests need (scripts/install-system-packages says which and why).
+system-packages:
+	scripts/install-system-packages
 
 ## The unit and API tests again on CPython 3.12 (requires-python says >=3.11,<3.13), where
 ## it is installed; CI runs this after `make test`.

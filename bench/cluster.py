@@ -50,7 +50,7 @@ def _bindir() -> Path:
     """The newest installed server's bin folder (`/usr/lib/postgresql/N/bin`)."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
     if not found:
-        raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql (.ci/run does)")
+        raise RuntimeError("PostgreSQL is not installed: make test installs it")
     return found[-1].parent
 
 

@@ -11,8 +11,8 @@ Started here, each on 127.0.0.1 on a free port, each stopped by its PID:
 * Debian's Chromium (`/usr/bin/chromium`), driven by Playwright; Playwright never
   downloads a browser here.
 
-Without Chromium or node the tests are skipped, except under CI (`CI` set), where that
-is a failure: .ci/run installs both.
+Without Chromium or node the tests fail, never skip: `make test` installs both
+(scripts/install-system-packages).
 """
 
 from __future__ import annotations
@@ -49,9 +49,7 @@ Json = dict[str, Any]
 
 def _need(ok: bool, what: str) -> None:
     if not ok:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is missing; .ci/run installs it")
-        pytest.skip(f"{what} is missing (apt-get install chromium nodejs npm)")
+        pytest.fail(f"{what} is missing; make test installs it (scripts/install-system-packages)")
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], what: str, within: float = 60) -> None:
