@@ -108,3 +108,19 @@ def test_healthz_was_probed_during_the_patient_view_and_its_baseline(
         assert case["probes"] >= 1
         assert case["failed"] == 0
         assert case["max_s"] >= case["median_s"] > 0
+
+
+def test_burst_reports_peaks_against_the_manifest_limit_and_every_answer(
+    figures: dict[str, Any],
+) -> None:
+    burst = figures["burst"]
+    assert burst["manifest_limit"] == 512 * 1024 * 1024
+    for case in ("one body", "admitted", "wide open"):
+        found = burst[case]
+        assert found["peak"] >= found["idle_peak"] > 0
+        assert found["ratio"] > 0
+        assert set(found["statuses"]) <= {200, 503}
+    assert len(burst["admitted"]["statuses"]) == burst["count"]
+    assert burst["wide open"]["statuses"] == [200] * burst["count"]
+    if 503 in burst["admitted"]["statuses"]:
+        assert burst["admitted"]["retry_after"] == ["2"]
