@@ -87,8 +87,7 @@ def persist_transaction(
     the patient, the evidence (with its versions) and the rule set. `author` (the SMART
     app's clinician) joins the Provenance as enterer; the key does not depend on it."""
     fingerprints = [
-        write_back.evidence_fingerprint(kept.resource, kept.reference)
-        for kept in (*ingested.conditions, *ingested.observations)
+        write_back.evidence_fingerprint(kept.resource, kept.reference) for kept in ingested.kept
     ]
     key = write_back.assessment_key(
         ingested.patient, fingerprints, write_back.rule_set_version(terminology)

@@ -1,18 +1,37 @@
-"""Which resources can be evidence: decided on the head, before anything is parsed."""
+"""Which resources can be evidence: decided on the head, before anything is parsed.
+
+Conditions and Observations whose code (or an Observation's value or component) is in a
+criterion ValueSet or records the diagnosis; DiagnosticReports whose `conclusionCode`
+is; and requests whose `reasonCode` is (a suspicion: it counts at most as unconfirmed).
+"""
 
 from __future__ import annotations
+
+from typing import Final
 
 from service.ingest.heads import Head
 from service.terminology import Terminology
 
-EVIDENCE_TYPES = ("Condition", "Observation")
+#: Requests whose reason (`reasonCode`, or a Condition contained as the reason) is a
+#: suspicion, never a finding: "rule out neuroblastoma" on an MIBG order.
+REQUEST_TYPES: Final = frozenset(
+    {"ServiceRequest", "MedicationRequest", "DeviceRequest", "CommunicationRequest"}
+)
+CANDIDATE_TYPES: Final = frozenset({"Condition", "Observation", "DiagnosticReport"}) | REQUEST_TYPES
+#: Containers whose contained findings are about someone else (a relative).
+NEVER_ABOUT_THE_PATIENT: Final = frozenset({"FamilyMemberHistory"})
 
 
 def is_candidate(head: Head, terminology: Terminology) -> bool:
-    """Whether a Condition or Observation can be evidence or record the diagnosis."""
+    """Whether the resource can be evidence or record the diagnosis."""
+    resource_type = head.type
+    if resource_type == "DiagnosticReport":
+        return _any_relevant(head.conclusionCode, terminology)
+    if resource_type in REQUEST_TYPES:
+        return _any_relevant(head.reasonCode, terminology)
     if _relevant(head.code, terminology):
         return True
-    if head.type != "Observation":
+    if resource_type != "Observation":
         return False
     if _relevant(head.valueCodeableConcept, terminology):
         return True
@@ -25,6 +44,10 @@ def is_candidate(head: Head, terminology: Terminology) -> bool:
         )
         for c in components
     )
+
+
+def _any_relevant(concepts: object, terminology: Terminology) -> bool:
+    return isinstance(concepts, list) and any(_relevant(c, terminology) for c in concepts)
 
 
 def _relevant(concept: object, terminology: Terminology) -> bool:

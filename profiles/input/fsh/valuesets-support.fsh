@@ -228,3 +228,13 @@ Description: "Orphanet: oms-cds emits what HL7 Terminology's Orphanet NamingSyst
 * uniqueId[2].type = #oid
 * uniqueId[2].value = "1.3.6.1.4.1.12559.11.10.1.3.1.44.5"
 * uniqueId[2].preferred = false
+
+ValueSet: OmsReportedConditionCategory
+Id: oms-reported-condition-category
+Title: "Condition categories that are reports, not findings"
+Description: "Condition.category codes that mark a condition as a concern raised by the patient, a relative or a care team rather than a clinician's diagnosis. Such a Condition without a verificationStatus counts only as unconfirmed evidence (DESIGN.md, 'Who a finding is about')."
+* ^status = #active
+* ^experimental = false
+* http://hl7.org/fhir/us/core/CodeSystem/condition-category#health-concern "Health Concern"
+* http://hl7.org/fhir/us/core/CodeSystem/condition-category#health-concern ^extension[0].url = $VSCOMMENT
+* http://hl7.org/fhir/us/core/CodeSystem/condition-category#health-concern ^extension[0].valueString = "US Core's Condition category for health concerns (US Core 3.1 and later); the display is US Core's."
