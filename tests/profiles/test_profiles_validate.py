@@ -132,10 +132,30 @@ def errors(outcome: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+#: Code systems of implementation guides the offline validator has no package for: the one
+#: error each may cause is that its definition is not found (US Core is not on PyPI or npm).
+EXTERNAL_SYSTEMS = ("http://hl7.org/fhir/us/core/CodeSystem/condition-category",)
+
+
+def _unresolvable_external(error: tuple[str, str]) -> bool:
+    return any(
+        f"No definition could be found for URL value '{system}'" in error[1]
+        for system in EXTERNAL_SYSTEMS
+    )
+
+
 def test_every_generated_resource_is_valid(outcomes: dict[str, Any]) -> None:
     names = sorted(p.name for p in GENERATED.glob("*.json"))
     assert len(names) >= 30
-    assert {name: errors(outcomes[name]) for name in names} == {name: [] for name in names}
+    found = {
+        name: [e for e in errors(outcomes[name]) if not _unresolvable_external(e)]
+        for name in names
+    }
+    assert found == {name: [] for name in names}
+    # Only the ValueSet that needs US Core's category may meet that one error.
+    assert [n for n in names if any(map(_unresolvable_external, errors(outcomes[n])))] == [
+        "ValueSet-oms-reported-condition-category.json"
+    ]
 
 
 @pytest.mark.parametrize("case", ["high", "moderate", "low"])
