@@ -24,6 +24,7 @@ from service import defaults
 from service.domain.dates import AgeSpan
 from service.errors import TerminologyError
 from service.fhir_json import Json
+from service.treatment_terminology import TreatmentTerminology, load_treatment_terminology
 
 CANONICAL_BASE = "http://oms-cds.org/fhir"
 CRITERIA_CODE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/oms-criteria"
@@ -113,6 +114,8 @@ class Terminology:
     plan_definitions: Mapping[str, Json]
     structure_definitions: Mapping[str, Json]
     operation_definitions: Mapping[str, Json]
+    #: The course of treatment: agent classes, product ingredients, tracked checklist items.
+    treatment: TreatmentTerminology
     _by_pair: Mapping[Pair, tuple[str, ...]]
     _relevant: frozenset[Pair]
     _memo: dict[Pair, bool] = field(default_factory=dict, repr=False)
@@ -353,6 +356,7 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         plan_definitions=MappingProxyType(tables["PlanDefinition"]),
         structure_definitions=MappingProxyType(tables["StructureDefinition"]),
         operation_definitions=MappingProxyType(tables["OperationDefinition"]),
+        treatment=load_treatment_terminology(folder, tables["ValueSet"], normalise),
         _by_pair=MappingProxyType(by_pair),
         _relevant=frozenset(findings | diagnosis),
     )
