@@ -12,18 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from service.domain.criteria import Assessment, assess
+from service.domain.course import Course, follow_course
+from service.domain.criteria import Assessment, CriterionStatus, RiskLevel, assess
 from service.domain.dates import parse_date
 from service.domain.evidence import Evidence
 from service.domain.onset import age_at_onset
 from service.fhir_json import Json
 from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest, ingest_document
 from service.mappers.care_plan import build_care_plan, plan_for
-from service.mappers.evidence import read_facts
+from service.mappers.evidence import Facts, read_facts
 from service.mappers.provenance import build_provenance
 from service.mappers.risk_assessment import Circumstances, build_risk_assessment
 from service.mappers.timing import patient_clock
 from service.mappers.track import Track, select_track
+from service.mappers.treatment import NEUROBLASTOMA, treatment_of
 from service.terminology import Terminology
 
 
@@ -48,6 +50,8 @@ class AssessmentResult:
     provenance: Json
     bundle: Json
     track: Track | None = None
+    #: The course of treatment (certain and high only: the checklist follows it).
+    course: Course | None = None
     #: Entries in the request and candidate resources kept (for logs; no patient data).
     entry_count: int = 0
     kept_count: int = 0
@@ -101,9 +105,19 @@ def assess_ingested(
         terminology, age_at_onset(assessment, terminology.neurological_signs, clock.age_today)
     )
     ra_urn, cp_urn, prov_urn = urn(), urn(), urn()
+    course = (
+        _course(ingested, facts, assessment, terminology, clock.today.last)
+        if assessment.risk in (RiskLevel.CERTAIN, RiskLevel.HIGH)
+        else None
+    )
 
     circumstances = Circumstances(
-        clock, track, ingested.incomplete, facts.oms_mentions, facts.future_dates
+        clock,
+        track,
+        ingested.incomplete,
+        facts.oms_mentions,
+        facts.future_dates,
+        None if course is None else course.relapse_since,
     )
     risk_assessment = build_risk_assessment(
         assessment, terminology, ingested.patient, timestamp, circumstances
@@ -113,11 +127,20 @@ def assess_ingested(
         None
         if plan is None
         else build_care_plan(
-            plan, terminology, risk_assessment, ra_urn, ingested.patient, timestamp, track
+            plan,
+            terminology,
+            risk_assessment,
+            ra_urn,
+            ingested.patient,
+            timestamp,
+            track,
+            course,
+            ingested.unclassified_medications if course is not None else 0,
         )
     )
     targets = [ra_urn] if care_plan is None else [ra_urn, cp_urn]
-    provenance = build_provenance(targets, assessment.basis, timestamp)
+    used = () if course is None else (r for item in course.items for r in item.references)
+    provenance = build_provenance(targets, [*assessment.basis, *used], timestamp)
 
     entries = [(ra_urn, risk_assessment)]
     if care_plan is not None:
@@ -138,6 +161,39 @@ def assess_ingested(
         provenance=provenance,
         bundle=bundle,
         track=track,
+        course=course,
         entry_count=ingested.entry_count,
         kept_count=len(ingested.kept),
+    )
+
+
+def _course(
+    ingested: IngestResult,
+    facts: Facts,
+    assessment: Assessment,
+    terminology: Terminology,
+    today: date,
+) -> Course:
+    """What was given in this episode and before, for the checklist to follow."""
+    tumour = {
+        item.reference
+        for item in assessment.result_for(NEUROBLASTOMA).evidence
+        if assessment.result_for(NEUROBLASTOMA).status is CriterionStatus.MET
+    }
+    treatments = [
+        t for kept in ingested.treatments if (t := treatment_of(kept, terminology, tumour))
+    ]
+    present = [e for e in facts.evidence if e.present and e.recorded]
+    return follow_course(
+        terminology.treatment.tracked,
+        treatments,
+        conditions=facts.oms_conditions,
+        sign_dates=[
+            e.recorded
+            for e in present
+            if e.criterion in terminology.neurological_signs and e.recorded
+        ],
+        evidence_dates=[e.recorded for e in present if e.recorded]
+        + [d.recorded for d in facts.diagnoses if d.recorded],
+        today=today,
     )

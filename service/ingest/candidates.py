@@ -18,6 +18,21 @@ REQUEST_TYPES: Final = frozenset(
     {"ServiceRequest", "MedicationRequest", "DeviceRequest", "CommunicationRequest"}
 )
 CANDIDATE_TYPES: Final = frozenset({"Condition", "Observation", "DiagnosticReport"}) | REQUEST_TYPES
+#: Treatment records (DESIGN.md, "The course of treatment"), and the statuses and intents
+#: that say something was given or ordered (required bindings of R4).
+MEDICATION_RECORD_TYPES: Final = frozenset(
+    {"MedicationRequest", "MedicationAdministration", "MedicationStatement"}
+)
+TREATMENT_TYPES: Final = MEDICATION_RECORD_TYPES | {"Procedure", "ServiceRequest", "Observation"}
+COUNTED_STATUSES: Final = {
+    "MedicationRequest": frozenset({"active", "on-hold", "completed", "stopped"}),
+    "MedicationAdministration": frozenset({"completed", "in-progress", "on-hold", "stopped"}),
+    "MedicationStatement": frozenset({"active", "completed", "on-hold", "stopped"}),
+    "Procedure": frozenset({"completed", "in-progress"}),
+    "ServiceRequest": frozenset({"active"}),
+    "Observation": frozenset({"final", "amended", "corrected", "preliminary"}),
+}
+ORDER_INTENTS: Final = frozenset({"order", "original-order", "instance-order", "plan"})
 #: Containers whose contained findings are about someone else (a relative).
 NEVER_ABOUT_THE_PATIENT: Final = frozenset({"FamilyMemberHistory"})
 
@@ -44,6 +59,34 @@ def is_candidate(head: Head, terminology: Terminology) -> bool:
         )
         for c in components
     )
+
+
+def counted_record(head: Head) -> bool:
+    """Whether a treatment record's status (and a MedicationRequest's intent) says the
+    agent was given, is being given, or (a ServiceRequest) is ordered."""
+    resource_type = head.type
+    statuses = COUNTED_STATUSES.get(resource_type or "")
+    if statuses is None or head.status not in statuses:
+        return False
+    return resource_type != "MedicationRequest" or head.intent in ORDER_INTENTS
+
+
+def treatment_kind(head: Head, terminology: Terminology) -> str | None:
+    """`record` for a treatment record to read whole, `unclassified` for a counted
+    medication record whose codes match no agent, None for anything else. A record that
+    names its Medication by reference is read whole (the Medication decides)."""
+    resource_type = head.type
+    if resource_type not in TREATMENT_TYPES or not counted_record(head):
+        return None
+    if resource_type in MEDICATION_RECORD_TYPES:
+        if head.medicationReference is not None:
+            return "record"
+        return "record" if _classes(head.medicationCodeableConcept, terminology) else "unclassified"
+    return "record" if _classes(head.code, terminology) else None
+
+
+def _classes(concept: object, terminology: Terminology) -> frozenset[str]:
+    return terminology.treatment.classify(terminology.pairs(concept))
 
 
 def _any_relevant(concepts: object, terminology: Terminology) -> bool:

@@ -26,6 +26,8 @@ class KeptResource:
     index: int
     path: str
     suspicion: bool = False
+    #: A medication record's Medication (contained, or another entry), when it names one.
+    medication: Json | None = None
 
     @property
     def resolvable(self) -> bool:
@@ -45,6 +47,10 @@ class IngestResult:
     entry_count: int
     deceased: str | bool | None = None
     incomplete: bool = False
+    #: Treatment records (medication records, procedures, orders, CSF tests), entry order.
+    treatments: tuple[KeptResource, ...] = ()
+    #: Counted medication records whose codes (or Medication's) match no agent.
+    unclassified_medications: int = 0
 
     @property
     def conditions(self) -> tuple[KeptResource, ...]:

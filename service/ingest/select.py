@@ -27,6 +27,7 @@ from service.ingest.identity import (
     one_patient,
     reference_index,
     require_patient,
+    resolve,
 )
 from service.ingest.result import IngestResult, KeptResource
 from service.ingest.validate import check_bindings, validate
@@ -72,6 +73,13 @@ def select(walked: Walked, root: str, source: Source, terminology: Terminology) 
                     _validate_candidate(resource, path, terminology, contained=True)
                     suspicion = REQUEST_TYPES.isdisjoint((node.type, resource["resourceType"]))
                     candidates.append(_Candidate(node, resource, path, not suspicion))
+    treatments: list[_Candidate] = []
+    for node in walked.nodes:
+        if node.current and node.treatment:
+            resource = load(node, source)
+            with faults:
+                _refuse_unknown_modifiers(resource, node.path, terminology)
+                treatments.append(_Candidate(node, resource, node.path, False))
     faults.raise_any()
 
     index = reference_index(walked.nodes)
@@ -82,6 +90,21 @@ def select(walked: Walked, root: str, source: Source, terminology: Terminology) 
         for c in candidates
         if _about_the_patient(c, patient, index)
     ]
+    medications = _medications(walked.nodes)
+    records: list[KeptResource] = []
+    unclassified = sum(n.current and n.unclassified for n in walked.nodes)
+    for c in treatments:
+        if not _about_the_patient(c, patient, index):
+            continue
+        named, medication = _medication_of(c, medications, index, source)
+        if named and not (medication and _classified(medication, terminology)):
+            unclassified += 1
+            continue
+        records.append(
+            KeptResource(
+                c.resource, _reference(c.node), c.node.order, c.path, medication=medication
+            )
+        )
     key = require_patient(patient, root)
     birth, deceased = _birth_and_death(patient, source)
     return IngestResult(
@@ -91,7 +114,56 @@ def select(walked: Walked, root: str, source: Source, terminology: Terminology) 
         walked.entry_count,
         deceased=deceased,
         incomplete=walked.incomplete,
+        treatments=tuple(records),
+        unclassified_medications=unclassified,
     )
+
+
+def _medications(nodes: list[Node]) -> dict[str, Node]:
+    """The current Medication resources by fullUrl and `Medication/<id>`."""
+    found: dict[str, Node] = {}
+    for node in nodes:
+        if node.current and node.type == "Medication":
+            if node.full_url:
+                found[node.full_url] = node
+            if node.ident is not None:
+                found[f"Medication/{node.ident}"] = node
+    return found
+
+
+def _medication_of(
+    candidate: _Candidate, medications: dict[str, Node], index: dict[str, str], source: Source
+) -> tuple[bool, Json | None]:
+    """Whether the record names a Medication by reference, and that Medication (contained,
+    or another entry's; None when it cannot be found: the record cannot be classified)."""
+    reference = candidate.resource.get("medicationReference")
+    if reference is None:
+        return False, None
+    text = reference.get("reference") if isinstance(reference, dict) else None
+    if not isinstance(text, str):
+        return True, None
+    text = text.strip()
+    if text.startswith("#"):
+        for inner in candidate.resource.get("contained") or []:
+            if isinstance(inner, dict) and inner.get("id") == text[1:]:
+                return True, inner if inner.get("resourceType") == "Medication" else None
+        return True, None
+    target = resolve(text, base_of(candidate.node.full_url), index)
+    node = None
+    if target is not None:
+        node = medications.get(target.absolute or "") or medications.get(target.local or "")
+    return True, None if node is None else load(node, source)
+
+
+def _classified(medication: Json, terminology: Terminology) -> bool:
+    """Whether a Medication's code or an ingredient's code falls in an agent class."""
+    concepts = [medication.get("code")] + [
+        i.get("itemCodeableConcept")
+        for i in medication.get("ingredient") or []
+        if isinstance(i, dict)
+    ]
+    pairs = [pair for concept in concepts for pair in terminology.pairs(concept)]
+    return bool(terminology.treatment.classify(pairs))
 
 
 def _about_the_patient(candidate: _Candidate, patient: OnePatient, index: dict[str, str]) -> bool:

@@ -19,7 +19,7 @@ from typing import Final
 from service.errors import PayloadTooLarge, UnprocessablePayload
 from service.fhir_json import LITERAL_REFERENCE, Json
 from service.ingest import candidates
-from service.ingest.candidates import CANDIDATE_TYPES, NEVER_ABOUT_THE_PATIENT
+from service.ingest.candidates import CANDIDATE_TYPES, NEVER_ABOUT_THE_PATIENT, TREATMENT_TYPES
 from service.ingest.heads import BundleHead, Entry, Head, LiteralReference, Source
 from service.terminology import Terminology
 
@@ -42,6 +42,10 @@ class Node:
     #: contained resources can (their indexes in `contained`).
     candidate: bool = False
     contained_candidates: tuple[int, ...] = ()
+    #: A treatment record to read whole (DESIGN.md, "The course of treatment").
+    treatment: bool = False
+    #: A counted medication record whose codes match no agent (the view says how many).
+    unclassified: bool = False
     current: bool = True
     _loaded: Json | None = field(default=None, repr=False)
 
@@ -151,6 +155,10 @@ def _walk(
         node.candidate = resource_type in CANDIDATE_TYPES and candidates.is_candidate(
             head, terminology
         )
+        if resource_type in TREATMENT_TYPES:
+            kind = candidates.treatment_kind(head, terminology)
+            node.treatment = kind == "record"
+            node.unclassified = kind == "unclassified"
         if head.contained and resource_type not in NEVER_ABOUT_THE_PATIENT:
             node.contained_candidates = tuple(
                 k
@@ -164,8 +172,10 @@ def _walk(
 def _trim(head: Head) -> None:
     """Drop what only candidate selection reads, so that the heads of a large bundle cost
     little memory while the walk goes on (the codes of every Observation add up)."""
-    head.code = head.valueCodeableConcept = head.component = None
-    head.conclusionCode = head.reasonCode = None
+    if head.resourceType != "Medication":  # a medicationReference may name it: keep its codes
+        head.code = head.ingredient = None
+    head.valueCodeableConcept = head.component = None
+    head.conclusionCode = head.reasonCode = head.medicationCodeableConcept = None
     if head.resourceType != "Patient":
         head.identifier = head.birthDate = None
     head.subject = _compact(head.subject)
@@ -177,7 +187,7 @@ def _trim(head: Head) -> None:
         head.meta = kept or None
     for inner in head.contained or []:
         inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
-        inner.conclusionCode = inner.reasonCode = None
+        inner.conclusionCode = inner.reasonCode = inner.medicationCodeableConcept = None
 
 
 def _compact(reference: object) -> object:

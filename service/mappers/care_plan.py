@@ -20,9 +20,11 @@ from html import escape
 
 import orjson
 
+from service.domain.course import Course
 from service.domain.criteria import RiskLevel
 from service.fhir_json import Json
 from service.mappers.actions import applies, description
+from service.mappers.references import reference_to
 from service.mappers.risk_assessment import CRITERION_RESULT
 from service.mappers.track import Track
 from service.terminology import CANONICAL_BASE, Terminology
@@ -50,13 +52,19 @@ def build_care_plan(
     patient: str,
     now: str,
     track: Track,
+    course: Course | None = None,
+    unclassified: int = 0,
 ) -> Json:
-    """A proposed CarePlan with one activity per applicable action, in action order."""
+    """A proposed CarePlan with one activity per applicable action, in action order; each
+    activity the course of treatment tracks follows it (status, records, progress)."""
     plan = terminology.definition(plan_definition_url)
     activities, items = _activities(
         orjson.dumps(plan), _criterion_results(risk_assessment), track.code, track.search
     )
-    return {
+    activity: list[Json] = orjson.loads(activities)
+    if course is not None:
+        follow(activity, course)
+    care_plan: Json = {
         "resourceType": "CarePlan",
         "meta": {"profile": [PROFILE]},
         "text": {
@@ -72,8 +80,33 @@ def build_care_plan(
         "subject": {"reference": patient},
         "created": now,
         "supportingInfo": [{"reference": risk_assessment_ref}],
-        "activity": orjson.loads(activities),
+        "activity": activity,
     }
+    if unclassified:
+        records = "record" if unclassified == 1 else "records"
+        care_plan["note"] = [
+            {
+                "text": f"{unclassified} medication {records} could not be classified (no "
+                "code in the agent ValueSets or the product map) and are not counted."
+            }
+        ]
+    return care_plan
+
+
+def follow(activities: list[Json], course: Course) -> None:
+    """Each tracked activity's status, the records behind it and what was given, in
+    words; untracked ones stay not-started."""
+    progress = {item.code: item for item in course.items}
+    for activity in activities:
+        detail = activity["detail"]
+        item = progress.get(detail["code"]["coding"][0]["code"])
+        if item is None:
+            continue
+        detail["status"] = str(item.status)
+        if item.references:
+            activity["outcomeReference"] = [reference_to(ref) for ref in item.references]
+        if item.progress:
+            activity["progress"] = [{"text": item.progress}]
 
 
 #: Distinct (PlanDefinition, criterion results) answers kept; 4 criteria with 3 statuses

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from service.domain.course import OmsCondition
 from service.domain.evidence import Diagnosis, Evidence
 from service.fhir_json import LITERAL_REFERENCE
 from service.ingest import KeptResource, verification_status
@@ -56,6 +57,35 @@ def condition_diagnosis(
     return Diagnosis(
         kept.reference, _unconfirmed(kept, status, terminology), timing.recorded, timing.age
     )
+
+
+def oms_condition(condition: dict[str, Any]) -> OmsCondition:
+    """An OMS Condition's clinicalStatus and the dates that place a relapse or remission."""
+    return OmsCondition(
+        _clinical_status(condition.get("clinicalStatus")),
+        _date(condition.get("onsetDateTime")) or _date(_part(condition, "onsetPeriod", "start")),
+        _date(condition.get("recordedDate")),
+        _date(condition.get("abatementDateTime"))
+        or _date(_part(condition, "abatementPeriod", "end"))
+        or _date(_part(condition, "abatementPeriod", "start")),
+    )
+
+
+def _clinical_status(concept: Any) -> str | None:
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    for coding in codings if isinstance(codings, list) else []:
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+            return str(coding["code"]).strip()
+    return None
+
+
+def _part(resource: dict[str, Any], element: str, part: str) -> object:
+    value = resource.get(element)
+    return value.get(part) if isinstance(value, dict) else None
+
+
+def _date(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def timing_of(kept: KeptResource, clock: PatientClock | None) -> Timing:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from service.domain.course import OmsCondition
 from service.domain.evidence import Diagnosis, Evidence
 from service.ingest import KeptResource
 from service.mappers import condition, observation, report
@@ -23,6 +24,8 @@ class Facts:
     diagnoses: tuple[Diagnosis, ...]
     oms_mentions: tuple[str, ...]
     future_dates: tuple[tuple[str, str], ...]
+    #: The OMS Conditions with the dates that place relapses and remissions.
+    oms_conditions: tuple[OmsCondition, ...] = ()
 
 
 def read_facts(
@@ -32,6 +35,7 @@ def read_facts(
     diagnoses: list[Diagnosis] = []
     mentions: dict[str, None] = {}
     future: dict[tuple[str, str], None] = {}
+    oms: list[OmsCondition] = []
     for item in kept:
         resource_type = item.resource.get("resourceType")
         diagnosis: Diagnosis | None = None
@@ -39,6 +43,8 @@ def read_facts(
             evidence += condition.condition_evidence(item, terminology, clock)
             diagnosis = condition.condition_diagnosis(item, terminology, clock)
             skipped = condition_timing(item.resource, clock).skipped
+            if diagnosis is not None:
+                oms.append(condition.oms_condition(item.resource))
         elif resource_type == "Observation":
             evidence += observation.observation_evidence(item, terminology, clock)
             if observation.records_oms(item, terminology):
@@ -57,4 +63,4 @@ def read_facts(
             diagnoses.append(diagnosis)
         for element in skipped:
             future[item.reference, element] = None
-    return Facts(tuple(evidence), tuple(diagnoses), tuple(mentions), tuple(future))
+    return Facts(tuple(evidence), tuple(diagnoses), tuple(mentions), tuple(future), tuple(oms))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from html import escape
 
@@ -44,6 +45,8 @@ class Circumstances:
     incomplete: bool = False
     oms_mentions: tuple[str, ...] = ()
     future_dates: tuple[tuple[str, str], ...] = ()
+    #: The start of the current episode when it is a relapse (DESIGN.md, "Episodes").
+    relapse_since: date | None = None
 
 
 def build_risk_assessment(
@@ -104,6 +107,8 @@ def _rationale(
             "An observation or report carries the opsoclonus myoclonus syndrome code; that "
             "is no recorded diagnosis."
         )
+    if circumstances.relapse_since is not None:
+        parts.append(f"In relapse since {circumstances.relapse_since.isoformat()}.")
     summary = assessment.rationale(terminology.criterion_displays, terminology.not_met_words)
     parts.append(f"{summary}.")
     if circumstances.incomplete:
