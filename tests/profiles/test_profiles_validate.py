@@ -21,6 +21,7 @@ from service.settings import Settings
 from service.terminology import Terminology
 from tests.test_clinical_semantics_v2 import accepted_bodies
 from tests.test_clinical_semantics_v3 import accepted_bodies as accepted_v3_bodies
+from tests.test_course_of_treatment import accepted_bodies as course_bodies
 
 pytestmark = pytest.mark.validator
 
@@ -76,6 +77,12 @@ def outcomes(
         )
         assert response.status_code == 200, name
         (answers / f"answer-v3-{name}.json").write_bytes(response.content)
+    for name, body in course_bodies():
+        response = client.post(
+            "/fhir/$oms-assess", content=body, headers={"Content-Type": "application/fhir+json"}
+        )
+        assert response.status_code == 200, name
+        (answers / f"answer-course-{name}.json").write_bytes(response.content)
     (answers / "metadata.json").write_bytes(client.get("/fhir/metadata").content)
     for number, resource in enumerate(_suggested_resources(terminology)):
         (answers / f"suggested-{number}.json").write_bytes(orjson.dumps(resource))
@@ -173,6 +180,12 @@ def test_the_answer_for_each_contract_v2_case_is_valid(outcomes: dict[str, Any],
 def test_the_answer_for_each_contract_v3_case_is_valid(outcomes: dict[str, Any], name: str) -> None:
     """Including the adult work-up, a suspicion, an incomplete record, reports and reasons."""
     assert errors(outcomes[f"answer-v3-{name}.json"]) == []
+
+
+@pytest.mark.parametrize("name", [name for name, _ in course_bodies()])
+def test_the_answer_for_each_course_case_is_valid(outcomes: dict[str, Any], name: str) -> None:
+    """CarePlans that follow the course: statuses, outcomeReference, progress."""
+    assert errors(outcomes[f"answer-course-{name}.json"]) == []
 
 
 def test_the_capability_statement_is_valid(outcomes: dict[str, Any]) -> None:
