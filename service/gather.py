@@ -60,6 +60,54 @@ NARROWED: Final = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordSearch:
+    """A whole-patient search for another part of the record: the treatment record
+    (DESIGN.md, "The course of treatment"; a medication record's Medication included) and
+    the reports whose conclusion may be evidence. Past the client's caps it is narrowed to
+    `parameter` = the codes that can count (agent or criterion codes, `narrow_to`)."""
+
+    resource_type: str
+    parameter: str
+    include: str | None = None
+    narrow_to: str = "agents"
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The resource types its answer holds (the searched type, and an included one)."""
+        return (self.resource_type, "Medication") if self.include else (self.resource_type,)
+
+    def params(self, patient_id: str) -> dict[str, str]:
+        params = {"patient": patient_id}
+        if self.include:
+            params["_include"] = self.include
+        return params
+
+    def narrowed(self, terminology: Terminology, patient_id: str) -> dict[str, str]:
+        codes = (
+            terminology.treatment.search_codes
+            if self.narrow_to == "agents"
+            else terminology.search_codes
+        )
+        return {**self.params(patient_id), self.parameter: ",".join(codes)}
+
+    def url(self, patient_id: str) -> str:
+        """The whole-patient search relative to the server's base."""
+        return f"{self.resource_type}?" + "&".join(
+            f"{k}={v}" for k, v in self.params(patient_id).items()
+        )
+
+
+RECORD_SEARCHES: Final = (
+    RecordSearch("MedicationRequest", "code", "MedicationRequest:medication"),
+    RecordSearch("MedicationAdministration", "code", "MedicationAdministration:medication"),
+    RecordSearch("MedicationStatement", "code", "MedicationStatement:medication"),
+    RecordSearch("Procedure", "code"),
+    RecordSearch("ServiceRequest", "code"),
+    RecordSearch("DiagnosticReport", "conclusion", narrow_to="criteria"),
+)
+
+
 async def read_patient(client: FhirClient, patient_id: str) -> Json:
     """The Patient; NotFound (without the id) when the server has none."""
     try:
@@ -74,11 +122,27 @@ async def patient_bundle(client: FhirClient, terminology: Terminology, patient_i
     Raises NotFound for an unknown patient; other upstream faults as the client raises them.
     """
     patient = await read_patient(client, patient_id)
-    conditions, observations = await asyncio.gather(
+    found = await asyncio.gather(
         _search(client, terminology, "Condition", patient_id),
         _search(client, terminology, "Observation", patient_id),
+        *(_record_search(client, terminology, search, patient_id) for search in RECORD_SEARCHES),
     )
-    return collection(client.base_url, [patient, *conditions, *observations])
+    return collection(client.base_url, [patient, *(r for part in found for r in part)])
+
+
+async def _record_search(
+    client: FhirClient, terminology: Terminology, search: RecordSearch, patient_id: str
+) -> list[Json]:
+    try:
+        return await client.search(
+            search.resource_type, {**search.params(patient_id), "_count": PAGE_SIZE}
+        )
+    except FhirServerError as exc:
+        if exc.fault is not Fault.TOO_COSTLY:
+            raise
+    return await client.search(
+        search.resource_type, {**search.narrowed(terminology, patient_id), "_count": PAGE_SIZE}
+    )
 
 
 async def _search(

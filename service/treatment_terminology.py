@@ -63,6 +63,12 @@ class TreatmentTerminology:
                 found |= self._classes.get(ingredient, frozenset())
         return frozenset(found)
 
+    @property
+    def search_codes(self) -> tuple[str, ...]:
+        """Every agent, procedure, test and product code (without its system), for a
+        search narrowed to what the course can count."""
+        return tuple(sorted({code for _, code in (*self._classes, *self._ingredients)}))
+
     def ingredient_of(self, system: str, code: str) -> Pair | None:
         """The ingredient a product-level RxNorm code maps to, else None."""
         return self._ingredients.get(self._normalise(system, code))

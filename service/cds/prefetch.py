@@ -131,8 +131,7 @@ def _entries(bundle: PrefetchValue, key: PrefetchKey) -> list[Found]:
     """The entries of the key's type; _Unusable for malformed entries or a failed search."""
     if bundle.entries is None or bundle.failed:
         raise _Unusable
-    resource_type = key.resource_type
-    return [entry for entry in bundle.entries if entry.resource_type == resource_type]
+    return [entry for entry in bundle.entries if key.keeps(entry.resource_type)]
 
 
 def _ident(resource: Resource) -> str | None:
@@ -205,7 +204,7 @@ class _Server:
     async def fetch(self, key: PrefetchKey) -> list[Found]:
         fhir = self._session(key)
         patient_id = self._request.patient_id
-        if not key.read:  # the template is the reader's narrowed search (`gather.NARROWED`)
+        if not key.read:  # the template is one of the reader's searches (`service.gather`)
             return await self.follow(key.template.replace(PATIENT_TOKEN, patient_id), key)
         try:
             patient = await read_patient(fhir, patient_id)
