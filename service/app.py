@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,11 +11,9 @@ from service.api import cds_hooks, errors, fhir, fhir_server, health, metrics, s
 from service.api.paths import PathCourtesyMiddleware
 from service.api.request_log import RequestLogMiddleware
 from service.mappers.provenance import service_version
+from service.runtime import Runtime
 from service.settings import Settings
-from service.storage import Storage, StorageUnavailable, open_storage
 from service.terminology import Terminology, load_terminology
-
-log = logging.getLogger("oms_cds.app")
 
 
 def create_app(settings: Settings | None = None, terminology: Terminology | None = None) -> FastAPI:
@@ -31,13 +28,7 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
         redirect_slashes=False,
         lifespan=_lifespan,
     )
-    app.state.settings = settings
-    app.state.terminology = terminology
-    app.state.storage = open_storage(
-        settings.storage_url(),
-        pool_size=settings.database_pool_size,
-        timeout=settings.database_timeout,
-    )
+    app.state.runtime = Runtime.build(settings, terminology)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -53,19 +44,13 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the database (migrations included) at start, close it at stop.
-
-    `oms-cds serve` has already checked the database and exits when it cannot reach it;
-    if it goes away after that, the service runs not ready (`/readyz` 503, hook calls
-    503) and recovers by itself when it answers again.
-    """
-    storage: Storage = app.state.storage
+    """Start the runtime (database, pooled FHIR client) at start; close it at stop."""
+    runtime: Runtime = app.state.runtime
+    await runtime.start()
     try:
-        await storage.open()
-    except StorageUnavailable:
-        log.error("database unavailable at start: not ready until it answers")  # noqa: TRY400
-    yield
-    await storage.close()
+        yield
+    finally:
+        await runtime.stop()
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -15,7 +15,7 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 
-from service.api.fhir_server import fhir_client
+from service.api.deps import fhir_client
 from service.app import create_app
 from service.clients.fhir import FhirClient, FhirClientLimits
 from service.mappers.write_back import KEY_SYSTEM
