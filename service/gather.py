@@ -135,7 +135,7 @@ async def _record_search(
 ) -> list[Json]:
     try:
         return await client.search(
-            search.resource_type, {**search.params(patient_id), "_count": PAGE_SIZE}
+            search.resource_type, {**search.params(f"Patient/{patient_id}"), "_count": PAGE_SIZE}
         )
     except FhirServerError as exc:
         if exc.fault is not Fault.TOO_COSTLY:

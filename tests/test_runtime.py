@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.gather import RECORD_SEARCHES
 from service.runtime import Runtime
 from service.settings import Settings
 from service.terminology import Terminology
@@ -18,8 +19,9 @@ ASSESS = f"/fhir/Patient/{PATIENT}/$oms-assess"
 
 
 def test_one_pooled_client_serves_every_request(terminology: Terminology, tmp_path: Path) -> None:
-    """Three assessments (a Patient read and two concurrent searches each) reuse the
-    connections the first one opened; a client per request would open two each time."""
+    """Three assessments (a Patient read and eight concurrent searches each: Conditions,
+    Observations, the treatment record and reports) reuse the connections the first one
+    opened; a client per request would open them again each time."""
     with StubFhirServer(high_resources()) as server:
         settings = Settings(fhir_base_url=server.base_url, cds_feedback_db=tmp_path / "db")
         app = create_app(settings, terminology)
@@ -31,8 +33,8 @@ def test_one_pooled_client_serves_every_request(terminology: Terminology, tmp_pa
             for _ in range(2):
                 assert client.get(ASSESS).status_code == 200
             assert runtime.fhir_client() is pooled
-        assert len(server.requests) == 9
-        assert 1 <= after_first <= 2
+        assert len(server.requests) == 3 * (3 + len(RECORD_SEARCHES))
+        assert 1 <= after_first <= 2 + len(RECORD_SEARCHES)
         assert server.connections == after_first
         assert pooled.closed
 

@@ -46,6 +46,12 @@ class PrefetchKey:
     read: bool = False
     types: tuple[str, ...] = ()
 
+    @property
+    def record(self) -> bool:
+        """A search for the rest of the record (treatment, reports): read from the server
+        only when the screen needs it (the checklist follows the course)."""
+        return bool(self.types)
+
     def keeps(self, resource_type: str | None) -> bool:
         """Whether an entry of this type belongs to the key's answer."""
         return resource_type == self.resource_type or resource_type in self.types

@@ -63,18 +63,28 @@ async def gather(
     client: TrustedClient,
     limits: FetchLimits,
     transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    records_from_prefetch_only: bool = False,
 ) -> list[Found]:
     """Every resource the screen needs, in key order; PreconditionFailed if any is missing.
 
     Keys are read concurrently; when several fail, the first key's error is raised. The
-    HTTP client is made only when a read is needed (making one costs ~20 ms).
+    HTTP client is made only when a read is needed (making one costs ~20 ms). With
+    `records_from_prefetch_only`, a record key (`PrefetchKey.record`) the prefetch lacks
+    is left for later: read it with `missing_records` once the screen needs it.
     """
     server = _Server(request, client, limits, transport)
     found: list[Found] = []
+    prefetch = request.prefetch or {}
+    wanted = [
+        key
+        for key in keys
+        if not (records_from_prefetch_only and key.record and key.name not in prefetch)
+    ]
     try:
         async with asyncio.timeout(limits.deadline):
             results = await asyncio.gather(
-                *(_one_key(request, key, server) for key in keys), return_exceptions=True
+                *(_one_key(request, key, server) for key in wanted), return_exceptions=True
             )
         for result in results:
             if isinstance(result, BaseException):
@@ -125,6 +135,14 @@ async def _from_value(
     if key.read and not found:
         raise _Unusable
     return found
+
+
+def missing_records(request: HookRequest, keys: Sequence[PrefetchKey]) -> list[PrefetchKey]:
+    """The record keys the prefetch lacks, when the request names a server to read them."""
+    prefetch = request.prefetch or {}
+    if request.fhir_server is None:
+        return []
+    return [key for key in keys if key.record and key.name not in prefetch]
 
 
 def _entries(bundle: PrefetchValue, key: PrefetchKey) -> list[Found]:

@@ -19,7 +19,7 @@ from functools import partial
 from anyio import to_thread
 
 from service.cds.discovery import prefetch_keys
-from service.cds.prefetch import FetchLimits, gather
+from service.cds.prefetch import FetchLimits, gather, missing_records
 from service.cds.request import parse_hook_request
 from service.cds.screen import screen
 from service.fhir_json import Json
@@ -30,6 +30,9 @@ from service.settings import Settings
 from service.terminology import Terminology
 
 log = logging.getLogger("oms_cds.cds")
+
+#: Risks whose checklist follows the course of treatment (DESIGN.md).
+FOLLOWS_THE_COURSE = frozenset({"certain", "high"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +65,21 @@ async def screen_hook(
     be assessed or concern another patient. `app_launch_url` is the clinician app the
     cards link to.
     """
+    keys = prefetch_keys(terminology)
     with short_slices_for(len(body)):
         request = await to_thread.run_sync(parse_hook_request, body)
-        found = await gather(request, prefetch_keys(terminology), caller, limits)
+        found = await gather(request, keys, caller, limits, records_from_prefetch_only=True)
         risk, cards = await to_thread.run_sync(
             partial(screen, request, found, terminology, app_launch_url=app_launch_url)
         )
+        missing = missing_records(request, keys)
+        if risk in FOLLOWS_THE_COURSE and missing:
+            # The checklist follows what was given: read the treatment record the EHR did
+            # not prefetch (most calls are low risk and never need it).
+            found = [*found, *await gather(request, missing, caller, limits)]
+            risk, cards = await to_thread.run_sync(
+                partial(screen, request, found, terminology, app_launch_url=app_launch_url)
+            )
     ASSESSMENTS.labels("cds-hook", risk).inc()
     log.info("cds hook answered", extra={"hook_instance": request.hook_instance})
     return HookAnswer(cards, risk)

@@ -18,6 +18,7 @@ import respx
 from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.riskassessment import RiskAssessment
 
+from service.cds.discovery import RECORD_KEYS
 from tests.api.cds_calls import (
     ES,
     FEEDBACK,
@@ -60,6 +61,7 @@ def test_discovery_describes_oms_screening(make_client: MakeClient) -> None:
         "conditions",
         "observations",
         "observationsByValue",
+        *RECORD_KEYS,
     }
     assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
     assert all(len(template) < 2048 for template in service["prefetch"].values())
@@ -454,6 +456,7 @@ def test_a_corpus_patient_with_oms_findings_gets_a_card(make_client: MakeClient)
         "conditions": {**body["prefetch"]["Condition"], "entry": conditions},
         "observations": high["observations"],
         "observationsByValue": None,
+        **dict.fromkeys(RECORD_KEYS),  # no treatment recorded
     }
     response = post(make_client(), {**body, "prefetch": prefetch})
     assert response.status_code == 200

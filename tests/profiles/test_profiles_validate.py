@@ -155,8 +155,7 @@ def test_every_generated_resource_is_valid(outcomes: dict[str, Any]) -> None:
     names = sorted(p.name for p in GENERATED.glob("*.json"))
     assert len(names) >= 30
     found = {
-        name: [e for e in errors(outcomes[name]) if not _unresolvable_external(e)]
-        for name in names
+        name: [e for e in errors(outcomes[name]) if not _unresolvable_external(e)] for name in names
     }
     assert found == {name: [] for name in names}
     # Only the ValueSet that needs US Core's category may meet that one error.
