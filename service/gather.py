@@ -29,6 +29,8 @@ from service.terminology import Terminology
 
 #: Page size asked for: HAPI and sekmet both honour 1,000 (neither has a maximum).
 PAGE_SIZE: Final = "1000"
+#: Codes in one narrowed record search (its URL stays near 1 kB).
+CODES_PER_SEARCH: Final = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,8 @@ class RecordSearch:
     resource_type: str
     parameter: str
     include: str | None = None
-    narrow_to: str = "agents"
+    #: The code systems of the agent codes it is narrowed to; () for criterion codes.
+    systems: tuple[str, ...] = ()
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -83,13 +86,18 @@ class RecordSearch:
             params["_include"] = self.include
         return params
 
-    def narrowed(self, terminology: Terminology, patient_id: str) -> dict[str, str]:
+    def narrowed(self, terminology: Terminology, patient_id: str) -> list[dict[str, str]]:
+        """The narrowed searches, `CODES_PER_SEARCH` codes each: several hundred product
+        codes in one query overflow some servers (sekmet: SQLite's expression depth)."""
         codes = (
-            terminology.treatment.search_codes
-            if self.narrow_to == "agents"
+            terminology.treatment.search_codes(self.systems)
+            if self.systems
             else terminology.search_codes
         )
-        return {**self.params(patient_id), self.parameter: ",".join(codes)}
+        return [
+            {**self.params(patient_id), self.parameter: ",".join(codes[k : k + CODES_PER_SEARCH])}
+            for k in range(0, len(codes), CODES_PER_SEARCH)
+        ]
 
     def url(self, patient_id: str) -> str:
         """The whole-patient search relative to the server's base."""
@@ -98,13 +106,15 @@ class RecordSearch:
         )
 
 
+_DRUGS: Final = ("http://www.nlm.nih.gov/research/umls/rxnorm", "http://www.whocc.no/atc")
+_PROCEDURES: Final = ("http://snomed.info/sct",)
 RECORD_SEARCHES: Final = (
-    RecordSearch("MedicationRequest", "code", "MedicationRequest:medication"),
-    RecordSearch("MedicationAdministration", "code", "MedicationAdministration:medication"),
-    RecordSearch("MedicationStatement", "code", "MedicationStatement:medication"),
-    RecordSearch("Procedure", "code"),
-    RecordSearch("ServiceRequest", "code"),
-    RecordSearch("DiagnosticReport", "conclusion", narrow_to="criteria"),
+    RecordSearch("MedicationRequest", "code", "MedicationRequest:medication", _DRUGS),
+    RecordSearch("MedicationAdministration", "code", "MedicationAdministration:medication", _DRUGS),
+    RecordSearch("MedicationStatement", "code", "MedicationStatement:medication", _DRUGS),
+    RecordSearch("Procedure", "code", systems=_PROCEDURES),
+    RecordSearch("ServiceRequest", "code", systems=_PROCEDURES),
+    RecordSearch("DiagnosticReport", "conclusion"),
 )
 
 
@@ -140,9 +150,13 @@ async def _record_search(
     except FhirServerError as exc:
         if exc.fault is not Fault.TOO_COSTLY:
             raise
-    return await client.search(
-        search.resource_type, {**search.narrowed(terminology, patient_id), "_count": PAGE_SIZE}
+    found = await asyncio.gather(
+        *(
+            client.search(search.resource_type, {**params, "_count": PAGE_SIZE})
+            for params in search.narrowed(terminology, patient_id)
+        )
     )
+    return [resource for part in found for resource in part]
 
 
 async def _search(

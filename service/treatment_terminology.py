@@ -63,11 +63,15 @@ class TreatmentTerminology:
                 found |= self._classes.get(ingredient, frozenset())
         return frozenset(found)
 
-    @property
-    def search_codes(self) -> tuple[str, ...]:
-        """Every agent, procedure, test and product code (without its system), for a
-        search narrowed to what the course can count."""
-        return tuple(sorted({code for _, code in (*self._classes, *self._ingredients)}))
+    def search_codes(self, systems: Iterable[str]) -> tuple[str, ...]:
+        """Every agent, procedure, test or product code of these systems (without the
+        system), for a search narrowed to what the course can count."""
+        wanted = {self._normalise(system, "")[0] for system in systems}
+        return tuple(
+            sorted(
+                {code for system, code in (*self._classes, *self._ingredients) if system in wanted}
+            )
+        )
 
     def ingredient_of(self, system: str, code: str) -> Pair | None:
         """The ingredient a product-level RxNorm code maps to, else None."""

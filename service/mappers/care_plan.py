@@ -83,11 +83,11 @@ def build_care_plan(
         "activity": activity,
     }
     if unclassified:
-        records = "record" if unclassified == 1 else "records"
+        records, verb = ("record", "is") if unclassified == 1 else ("records", "are")
         care_plan["note"] = [
             {
                 "text": f"{unclassified} medication {records} could not be classified (no "
-                "code in the agent ValueSets or the product map) and are not counted."
+                f"code in the agent ValueSets or the product map) and {verb} not counted."
             }
         ]
     return care_plan

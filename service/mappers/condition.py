@@ -53,9 +53,16 @@ def condition_diagnosis(
     status = verification_status(condition, kept.path)
     if status in ("refuted", "entered-in-error"):
         return None
+    clock = clock or unknown_clock()
     timing = timing_of(kept, clock)
+    # When the diagnosis was recorded: its recordedDate (a relapse moves the onset), else
+    # when it began.
+    recorded = _date(condition.get("recordedDate"))
     return Diagnosis(
-        kept.reference, _unconfirmed(kept, status, terminology), timing.recorded, timing.age
+        kept.reference,
+        _unconfirmed(kept, status, terminology),
+        recorded[:10] if recorded and recorded[:10] <= clock.now.isoformat() else timing.recorded,
+        timing.age,
     )
 
 
