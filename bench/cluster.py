@@ -231,7 +231,7 @@ http {{
         proxy_next_upstream_tries 2;
         proxy_next_upstream_timeout 5s;
 
-        # The hook call spends its token only when it answers (service/api/cds_hooks.py),
+        # The hook call spends its token only when it answers (service/api/cds_auth.py),
         # so a call whose replica died before answering is safe to send to the other one.
         location = /cds-services/oms-screening {{
             proxy_pass http://oms_cds;

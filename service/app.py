@@ -1,13 +1,13 @@
 """The ASGI application: `service.app:app`, or `create_app()` for tests and embedding.
 
 Everything that lives for the process is built here, once: validated settings, logging,
-the terminology, storage, the admission limits; the lifespan opens the database and then
-freezes the start-up heap (`service.heap`).
+the runtime (terminology, storage, the pooled FHIR client: `service.runtime`), the
+admission limits; the lifespan starts the runtime and then freezes the start-up heap
+(`service.heap`).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,11 +21,9 @@ from service.api.paths import PathCourtesyMiddleware
 from service.api.request_log import RequestLogMiddleware
 from service.logs import configure_logging
 from service.mappers.provenance import service_version
+from service.runtime import Runtime
 from service.settings import Settings, checked, load_settings
-from service.storage import Storage, StorageUnavailable, open_storage
 from service.terminology import Terminology, load_terminology
-
-log = logging.getLogger("oms_cds.app")
 
 
 def create_app(settings: Settings | None = None, terminology: Terminology | None = None) -> FastAPI:
@@ -45,13 +43,7 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
         redirect_slashes=False,
         lifespan=_lifespan,
     )
-    app.state.settings = settings
-    app.state.terminology = terminology
-    app.state.storage = open_storage(
-        settings.storage_url(),
-        pool_size=settings.database_pool_size,
-        timeout=settings.database_timeout,
-    )
+    app.state.runtime = Runtime.build(settings, terminology)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -74,21 +66,15 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the database (migrations included) at start, close it at stop; in between,
-    the start-up heap is frozen out of the collector's sight (`heap.settle`).
-
-    `oms-cds serve` has already checked the database and exits when it cannot reach it;
-    if it goes away after that, the service runs not ready (`/readyz` 503, hook calls
-    503) and recovers by itself when it answers again.
-    """
-    storage: Storage = app.state.storage
-    try:
-        await storage.open()
-    except StorageUnavailable:
-        log.error("database unavailable at start: not ready until it answers")  # noqa: TRY400
+    """Start the runtime (database, pooled FHIR client) at start, then freeze the start-up
+    heap out of the collector's sight (`heap.settle`); close the runtime at stop."""
+    runtime: Runtime = app.state.runtime
+    await runtime.start()
     heap.settle()
-    yield
-    await storage.close()
+    try:
+        yield
+    finally:
+        await runtime.stop()
 
 
 def __getattr__(name: str) -> FastAPI:

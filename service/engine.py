@@ -10,18 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from service.domain.criteria import Assessment, assess
+from service.domain.course import Course, follow_course
+from service.domain.criteria import Assessment, CriterionStatus, RiskLevel, assess
 from service.domain.dates import parse_date
 from service.domain.evidence import Evidence
+from service.domain.onset import age_at_onset
 from service.fhir_json import Json
 from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest, ingest_document
 from service.mappers.care_plan import build_care_plan, plan_for
-from service.mappers.condition import condition_diagnosis, condition_evidence
-from service.mappers.observation import observation_evidence
+from service.mappers.evidence import Facts, read_facts
 from service.mappers.provenance import build_provenance
-from service.mappers.risk_assessment import build_risk_assessment
+from service.mappers.risk_assessment import Circumstances, build_risk_assessment
+from service.mappers.timing import patient_clock
+from service.mappers.track import Track, select_track
+from service.mappers.treatment import NEUROBLASTOMA, treatment_of
 from service.terminology import Terminology
 
 
@@ -45,6 +49,9 @@ class AssessmentResult:
     care_plan: Json | None
     provenance: Json
     bundle: Json
+    track: Track | None = None
+    #: The course of treatment (certain and high only: the checklist follows it).
+    course: Course | None = None
     #: Entries in the request and candidate resources kept (for logs; no patient data).
     entry_count: int = 0
     kept_count: int = 0
@@ -83,46 +90,57 @@ def assess_ingested(
 ) -> AssessmentResult:
     """Assess resources already ingested (the FHIR-server path ingests its own reads)."""
     timestamp = now()
-    birth, today = parse_date(ingested.birth_date), parse_date(timestamp)
-    evidence = tuple(
-        [
-            e
-            for kept in ingested.conditions
-            for e in condition_evidence(kept, terminology, birth, today)
-        ]
-        + [
-            e
-            for kept in ingested.observations
-            for e in observation_evidence(kept, terminology, birth, today)
-        ]
+    clock = patient_clock(
+        ingested.birth_date, ingested.deceased, parse_date(timestamp) or date.today()
     )
-    diagnoses = [
-        d
-        for kept in ingested.conditions
-        if (d := condition_diagnosis(kept, terminology)) is not None
-    ]
+    facts = read_facts(ingested.kept, terminology, clock)
     assessment = assess(
         terminology.criteria,
-        evidence,
-        diagnoses=diagnoses,
+        facts.evidence,
+        diagnoses=facts.diagnoses,
         neurological_signs=terminology.neurological_signs,
         warrants_work_up_alone=terminology.warrants_work_up_alone,
     )
+    track = select_track(
+        terminology, age_at_onset(assessment, terminology.neurological_signs, clock.age_today)
+    )
     ra_urn, cp_urn, prov_urn = urn(), urn(), urn()
+    course = (
+        _course(ingested, facts, assessment, terminology, clock.today.last)
+        if assessment.risk in (RiskLevel.CERTAIN, RiskLevel.HIGH)
+        else None
+    )
 
+    circumstances = Circumstances(
+        clock,
+        track,
+        ingested.incomplete,
+        facts.oms_mentions,
+        facts.future_dates,
+        None if course is None else course.relapse_since,
+    )
     risk_assessment = build_risk_assessment(
-        assessment, terminology, ingested.patient, timestamp, ingested.birth_date
+        assessment, terminology, ingested.patient, timestamp, circumstances
     )
     plan = plan_for(assessment.risk)
     care_plan = (
         None
         if plan is None
         else build_care_plan(
-            plan, terminology, risk_assessment, ra_urn, ingested.patient, timestamp
+            plan,
+            terminology,
+            risk_assessment,
+            ra_urn,
+            ingested.patient,
+            timestamp,
+            track,
+            course,
+            ingested.unclassified_medications if course is not None else 0,
         )
     )
     targets = [ra_urn] if care_plan is None else [ra_urn, cp_urn]
-    provenance = build_provenance(targets, assessment.basis, timestamp)
+    used = () if course is None else (r for item in course.items for r in item.references)
+    provenance = build_provenance(targets, [*assessment.basis, *used], timestamp)
 
     entries = [(ra_urn, risk_assessment)]
     if care_plan is not None:
@@ -137,11 +155,45 @@ def assess_ingested(
     return AssessmentResult(
         patient=ingested.patient,
         assessment=assessment,
-        evidence=evidence,
+        evidence=facts.evidence,
         risk_assessment=risk_assessment,
         care_plan=care_plan,
         provenance=provenance,
         bundle=bundle,
+        track=track,
+        course=course,
         entry_count=ingested.entry_count,
-        kept_count=len(ingested.conditions) + len(ingested.observations),
+        kept_count=len(ingested.kept),
+    )
+
+
+def _course(
+    ingested: IngestResult,
+    facts: Facts,
+    assessment: Assessment,
+    terminology: Terminology,
+    today: date,
+) -> Course:
+    """What was given in this episode and before, for the checklist to follow."""
+    tumour = {
+        item.reference
+        for item in assessment.result_for(NEUROBLASTOMA).evidence
+        if assessment.result_for(NEUROBLASTOMA).status is CriterionStatus.MET
+    }
+    treatments = [
+        t for kept in ingested.treatments if (t := treatment_of(kept, terminology, tumour))
+    ]
+    present = [e for e in facts.evidence if e.present and e.recorded]
+    return follow_course(
+        terminology.treatment.tracked,
+        treatments,
+        conditions=facts.oms_conditions,
+        sign_dates=[
+            e.recorded
+            for e in present
+            if e.criterion in terminology.neurological_signs and e.recorded
+        ],
+        evidence_dates=[e.recorded for e in present if e.recorded]
+        + [d.recorded for d in facts.diagnoses if d.recorded],
+        today=today,
     )

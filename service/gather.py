@@ -29,6 +29,8 @@ from service.terminology import Terminology
 
 #: Page size asked for: HAPI and sekmet both honour 1,000 (neither has a maximum).
 PAGE_SIZE: Final = "1000"
+#: Codes in one narrowed record search (its URL stays near 1 kB).
+CODES_PER_SEARCH: Final = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,62 @@ NARROWED: Final = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordSearch:
+    """A whole-patient search for another part of the record: the treatment record
+    (DESIGN.md, "The course of treatment"; a medication record's Medication included) and
+    the reports whose conclusion may be evidence. Past the client's caps it is narrowed to
+    `parameter` = the codes that can count (agent or criterion codes, `narrow_to`)."""
+
+    resource_type: str
+    parameter: str
+    include: str | None = None
+    #: The code systems of the agent codes it is narrowed to; () for criterion codes.
+    systems: tuple[str, ...] = ()
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The resource types its answer holds (the searched type, and an included one)."""
+        return (self.resource_type, "Medication") if self.include else (self.resource_type,)
+
+    def params(self, patient_id: str) -> dict[str, str]:
+        params = {"patient": patient_id}
+        if self.include:
+            params["_include"] = self.include
+        return params
+
+    def narrowed(self, terminology: Terminology, patient_id: str) -> list[dict[str, str]]:
+        """The narrowed searches, `CODES_PER_SEARCH` codes each: several hundred product
+        codes in one query overflow some servers (sekmet: SQLite's expression depth)."""
+        codes = (
+            terminology.treatment.search_codes(self.systems)
+            if self.systems
+            else terminology.search_codes
+        )
+        return [
+            {**self.params(patient_id), self.parameter: ",".join(codes[k : k + CODES_PER_SEARCH])}
+            for k in range(0, len(codes), CODES_PER_SEARCH)
+        ]
+
+    def url(self, patient_id: str) -> str:
+        """The whole-patient search relative to the server's base."""
+        return f"{self.resource_type}?" + "&".join(
+            f"{k}={v}" for k, v in self.params(patient_id).items()
+        )
+
+
+_DRUGS: Final = ("http://www.nlm.nih.gov/research/umls/rxnorm", "http://www.whocc.no/atc")
+_PROCEDURES: Final = ("http://snomed.info/sct",)
+RECORD_SEARCHES: Final = (
+    RecordSearch("MedicationRequest", "code", "MedicationRequest:medication", _DRUGS),
+    RecordSearch("MedicationAdministration", "code", "MedicationAdministration:medication", _DRUGS),
+    RecordSearch("MedicationStatement", "code", "MedicationStatement:medication", _DRUGS),
+    RecordSearch("Procedure", "code", systems=_PROCEDURES),
+    RecordSearch("ServiceRequest", "code", systems=_PROCEDURES),
+    RecordSearch("DiagnosticReport", "conclusion"),
+)
+
+
 async def read_patient(client: FhirClient, patient_id: str) -> Json:
     """The Patient; NotFound (without the id) when the server has none."""
     try:
@@ -74,11 +132,31 @@ async def patient_bundle(client: FhirClient, terminology: Terminology, patient_i
     Raises NotFound for an unknown patient; other upstream faults as the client raises them.
     """
     patient = await read_patient(client, patient_id)
-    conditions, observations = await asyncio.gather(
+    found = await asyncio.gather(
         _search(client, terminology, "Condition", patient_id),
         _search(client, terminology, "Observation", patient_id),
+        *(_record_search(client, terminology, search, patient_id) for search in RECORD_SEARCHES),
     )
-    return collection(client.base_url, [patient, *conditions, *observations])
+    return collection(client.base_url, [patient, *(r for part in found for r in part)])
+
+
+async def _record_search(
+    client: FhirClient, terminology: Terminology, search: RecordSearch, patient_id: str
+) -> list[Json]:
+    try:
+        return await client.search(
+            search.resource_type, {**search.params(f"Patient/{patient_id}"), "_count": PAGE_SIZE}
+        )
+    except FhirServerError as exc:
+        if exc.fault is not Fault.TOO_COSTLY:
+            raise
+    found = await asyncio.gather(
+        *(
+            client.search(search.resource_type, {**params, "_count": PAGE_SIZE})
+            for params in search.narrowed(terminology, patient_id)
+        )
+    )
+    return [resource for part in found for resource in part]
 
 
 async def _search(

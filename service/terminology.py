@@ -21,8 +21,10 @@ from typing import Final
 import orjson
 
 from service import defaults
+from service.domain.dates import AgeSpan
 from service.errors import TerminologyError
 from service.fhir_json import Json
+from service.treatment_terminology import TreatmentTerminology, load_treatment_terminology
 
 CANONICAL_BASE = "http://oms-cds.org/fhir"
 CRITERIA_CODE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/oms-criteria"
@@ -31,6 +33,11 @@ PRESENT_FILE = "ValueSet-oms-finding-present.json"
 ABSENT_FILE = "ValueSet-oms-finding-absent.json"
 QUESTION_FILE = "ValueSet-oms-finding-question.json"
 DIAGNOSIS_FILE = "ValueSet-oms-diagnosis.json"
+INTERPRETATION_PRESENT_FILE = "ValueSet-oms-interpretation-present.json"
+INTERPRETATION_ABSENT_FILE = "ValueSet-oms-interpretation-absent.json"
+PATIENT_REFERENCE_FILE = "CodeSystem-oms-patient-reference-element.json"
+KNOWN_MODIFIER_FILE = "CodeSystem-oms-known-modifier-extension.json"
+REPORTED_CATEGORY_FILE = "ValueSet-oms-reported-condition-category.json"
 CRITERION_VALUE_SET_PREFIX = f"{CANONICAL_BASE}/ValueSet/oms-criterion-"
 CODE_FORMAT = f"{CANONICAL_BASE}/StructureDefinition/oms-code-format"
 #: CodeSystem properties of oms-criteria that the risk rule reads.
@@ -92,6 +99,13 @@ class Terminology:
     question_codes: frozenset[Pair]
     present_values: frozenset[Pair]
     absent_values: frozenset[Pair]
+    interpretation_present: frozenset[Pair]
+    reported_categories: frozenset[Pair]
+    interpretation_absent: frozenset[Pair]
+    #: (resource type, element) pairs that refer to a patient; type None: every type.
+    patient_elements: tuple[tuple[str | None, str], ...]
+    #: modifierExtension URLs the service understands (any other refuses the resource).
+    known_modifiers: frozenset[str]
     search_codes: tuple[str, ...]
     system_aliases: Mapping[str, str]
     code_formats: Mapping[str, CodeFormat]
@@ -100,6 +114,8 @@ class Terminology:
     plan_definitions: Mapping[str, Json]
     structure_definitions: Mapping[str, Json]
     operation_definitions: Mapping[str, Json]
+    #: The course of treatment: agent classes, product ingredients, tracked checklist items.
+    treatment: TreatmentTerminology
     _by_pair: Mapping[Pair, tuple[str, ...]]
     _relevant: frozenset[Pair]
     _memo: dict[Pair, bool] = field(default_factory=dict, repr=False)
@@ -149,11 +165,12 @@ class Terminology:
                 if isinstance(system, str) and isinstance(code, str):
                     yield self.normalise(system, code)
 
-    def criteria_in(self, concept: object, age_years: int | None = None) -> tuple[str, ...]:
+    def criteria_in(self, concept: object, age: AgeSpan | None = None) -> tuple[str, ...]:
         """Every criterion the CodeableConcept dict records, in CodeSystem order.
 
-        `age_years`: the patient's age in completed years when the finding began (None:
-        unknown), for codes that count only at some ages. A coding in a criterion's
+        `age`: the patient's age when the finding began (None: unknown), for codes that
+        count only at some ages: they count when the age may have been in their range, or
+        is unknown (an interval reaching below 18 may be a child). A coding in a criterion's
         exclusions vetoes that criterion for the whole concept: a more specific code
         says it is not the kind of finding the criterion means.
         """
@@ -161,7 +178,7 @@ class Terminology:
         hits = {c for pair in pairs for c in self._by_pair.get(pair, ())}
         for limited in self.age_limited:
             if not pairs.isdisjoint(limited.pairs) and (
-                age_years is None or limited.min_years <= age_years <= limited.max_years
+                age is None or age.overlaps(limited.min_years, limited.max_years)
             ):
                 hits.add(limited.criterion)
         return tuple(
@@ -187,6 +204,26 @@ class Terminology:
         if present == absent:
             return None
         return present
+
+    def interpretation(self, concepts: object) -> bool | None:
+        """What `Observation.interpretation` (a list of CodeableConcepts) says of the
+        finding: True present (POS, DET), False absent (NEG, ND), None neither or both."""
+        if not isinstance(concepts, list):
+            return None
+        pairs = {pair for concept in concepts for pair in self.pairs(concept)}
+        present = not pairs.isdisjoint(self.interpretation_present)
+        absent = not pairs.isdisjoint(self.interpretation_absent)
+        if present == absent:
+            return None
+        return present
+
+    def is_reported_category(self, concept: object) -> bool:
+        """Whether a Condition.category says the condition is a report or concern."""
+        return not self.reported_categories.isdisjoint(self.pairs(concept))
+
+    def patient_elements_of(self, resource_type: str | None) -> tuple[str, ...]:
+        """The elements of a resource of this type that refer to a patient."""
+        return tuple(e for t, e in self.patient_elements if t is None or t == resource_type)
 
     def definition_date(self, url: str) -> str:
         """The `date` of an OperationDefinition (or other definition) in `profiles/`."""
@@ -259,6 +296,18 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
     diagnosis = _concepts(_read(folder / DIAGNOSIS_FILE, "ValueSet"), DIAGNOSIS_FILE, normalise)
     if present & absent:
         raise TerminologyError(f"{PRESENT_FILE} and {ABSENT_FILE} share codes")
+    positive = _concepts(
+        _read(folder / INTERPRETATION_PRESENT_FILE, "ValueSet"),
+        INTERPRETATION_PRESENT_FILE,
+        normalise,
+    )
+    negative = _concepts(
+        _read(folder / INTERPRETATION_ABSENT_FILE, "ValueSet"),
+        INTERPRETATION_ABSENT_FILE,
+        normalise,
+    )
+    if positive & negative:
+        raise TerminologyError("the interpretation ValueSets share codes")
 
     by_pair: dict[Pair, tuple[str, ...]] = {}
     for criterion in criteria:
@@ -292,6 +341,13 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         question_codes=questions,
         present_values=present,
         absent_values=absent,
+        interpretation_present=positive,
+        reported_categories=_concepts(
+            _read(folder / REPORTED_CATEGORY_FILE, "ValueSet"), REPORTED_CATEGORY_FILE, normalise
+        ),
+        interpretation_absent=negative,
+        patient_elements=_patient_elements(folder),
+        known_modifiers=frozenset(_codes(_read(folder / KNOWN_MODIFIER_FILE, "CodeSystem"))),
         search_codes=_spellings([pair for pairs in listed for pair in pairs], aliases, formats),
         system_aliases=MappingProxyType(aliases),
         code_formats=MappingProxyType(formats),
@@ -300,6 +356,7 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         plan_definitions=MappingProxyType(tables["PlanDefinition"]),
         structure_definitions=MappingProxyType(tables["StructureDefinition"]),
         operation_definitions=MappingProxyType(tables["OperationDefinition"]),
+        treatment=load_treatment_terminology(folder, tables["ValueSet"], normalise),
         _by_pair=MappingProxyType(by_pair),
         _relevant=frozenset(findings | diagnosis),
     )
@@ -340,6 +397,23 @@ def _criteria(
     if not displays:
         raise TerminologyError(f"{CRITERIA_FILE} defines no criteria")
     return displays, flags, words
+
+
+def _codes(code_system: Json) -> list[str]:
+    return [c["code"] for c in code_system.get("concept") or [] if isinstance(c.get("code"), str)]
+
+
+def _patient_elements(folder: Path) -> tuple[tuple[str | None, str], ...]:
+    """`subject` (every type) or `Observation.focus` (that type), from the CodeSystem."""
+    found: list[tuple[str | None, str]] = []
+    for code in _codes(_read(folder / PATIENT_REFERENCE_FILE, "CodeSystem")):
+        resource_type, _, element = code.rpartition(".")
+        if not element.isidentifier() or (resource_type and not resource_type.isidentifier()):
+            raise TerminologyError(f"{PATIENT_REFERENCE_FILE}: {code} is not an element name")
+        found.append((resource_type or None, element))
+    if not found:
+        raise TerminologyError(f"{PATIENT_REFERENCE_FILE} names no element")
+    return tuple(found)
 
 
 def _naming(folder: Path) -> tuple[dict[str, str], dict[str, CodeFormat]]:

@@ -3,11 +3,17 @@ or DESIGN.md; whether it counts is decided by the ValueSets in profiles/, not he
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import orjson
 
+from service.domain.dates import AgeSpan
 from service.ingest import KeptResource
+from service.mappers.risk_assessment import Circumstances
+from service.mappers.timing import patient_clock
+from service.mappers.track import Track, select_track
+from service.terminology import Terminology
 
 Json = dict[str, Any]
 
@@ -90,3 +96,15 @@ def bundle(*resources: Json, type: str = "collection", **extra: Any) -> Json:
 
 def body(document: Any) -> bytes:
     return orjson.dumps(document)
+
+
+def circumstances(terminology: Terminology, age_at_onset: AgeSpan | None = None) -> Circumstances:
+    """What the rationale says besides the criteria, for a patient of unknown birth date
+    assessed on 2026-11-25, on the track of `age_at_onset` (unknown: paediatric)."""
+    return Circumstances(
+        patient_clock(None, None, date(2026, 11, 25)), select_track(terminology, age_at_onset)
+    )
+
+
+def track(terminology: Terminology, age_at_onset: AgeSpan | None = None) -> Track:
+    return select_track(terminology, age_at_onset)

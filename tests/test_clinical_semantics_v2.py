@@ -436,7 +436,8 @@ ACCEPTED = [
             ("unknown", []),
             MET_SLEEP,
             risk="moderate",
-            plan=["neuroblastoma-search", "myoclonus-ataxia-examination", "reassess-high-risk"],
+            # Contract v3: a 56-year-old is on the adult track (paraneoplastic search).
+            plan=["paraneoplastic-search", "myoclonus-ataxia-examination", "reassess-high-risk"],
         ),
         id="adult-phaeochromocytoma-site-code-is-no-neuroblastoma",
     ),
@@ -642,8 +643,9 @@ def test_words_a_clinician_reads(terminology: Terminology) -> None:
     assert rationale == (
         "3 of 4 criteria met: Neuroblastoma (2026-10-01, unconfirmed), Opsoclonus (2026-11-02 "
         "to 2026-11-20), Myoclonus and/or ataxia (2026-10-01); unknown: Behavioural and/or "
-        "sleep disturbance. Age at assessment: 3 years 5 months. Meets the OMS diagnostic "
-        "criteria."
+        "sleep disturbance. Age at assessment: 3 years 5 months. Tumour search: paediatric "
+        "(onset before 18 years, or age unknown): search for a neuroblastoma. Meets the OMS "
+        "diagnostic criteria."  # contract v3: the rationale names the track
     )
     assert activities[0].startswith("A neuroblastoma is recorded but not confirmed: confirm it")
     assert "FHIRPath" not in care_plan["title"] + care_plan["description"]

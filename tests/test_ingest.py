@@ -495,12 +495,18 @@ def test_subject_must_be_a_patient(terminology: Terminology, subject: str, expre
     [
         pytest.param(bundle(), id="empty-bundle"),
         pytest.param(bundle(observation(OPSOCLONUS, subject=None)), id="observation-no-subject"),
-        pytest.param(bundle(patient(None)), id="patient-without-id-or-full-url"),
     ],
 )
 def test_no_identifiable_patient_is_422(terminology: Terminology, document: Json) -> None:
     error = fails(document, terminology)
     assert_error(error, UnprocessablePayload, 422, "required", ["Bundle"])
+
+
+def test_a_patient_nothing_can_reference_is_422(terminology: Terminology) -> None:
+    """Contract v3: a Patient without id or fullUrl cannot be the patient references name
+    (v2 skipped it and answered 'no patient can be identified' for the whole Bundle)."""
+    error = fails(bundle(patient(None)), terminology)
+    assert_error(error, UnprocessablePayload, 422, "required", ["Bundle.entry[0].resource"])
 
 
 BODY_WEIGHT = ("http://loinc.org", "29463-7")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from service.domain.dates import AgeSpan
 from service.errors import TerminologyError
 from service.settings import DEFAULT_PROFILES_DIR, Settings
 from service.terminology import Terminology, load_terminology
@@ -82,15 +83,23 @@ def test_a_listed_exclusion_vetoes_the_concept(fixture_terminology: Terminology)
 @pytest.mark.parametrize(
     ("code", "age", "expected"),
     [
-        pytest.param("C74.10", 2, ("neuroblastoma",), id="site-code-in-a-toddler"),
-        pytest.param("C7410", 17, ("neuroblastoma",), id="site-code-without-dot-at-17"),
+        pytest.param("C74.10", AgeSpan(2, 2), ("neuroblastoma",), id="site-code-in-a-toddler"),
+        pytest.param(
+            "C7410", AgeSpan(17, 17), ("neuroblastoma",), id="site-code-without-dot-at-17"
+        ),
         pytest.param(" C74.10 ", None, ("neuroblastoma",), id="site-code-age-unknown"),
-        pytest.param("C74.10", 18, (), id="site-code-in-an-adult"),
-        pytest.param("C74.10", 56, (), id="site-code-at-56"),
+        pytest.param("C74.10", AgeSpan(18, 18), (), id="site-code-in-an-adult"),
+        pytest.param("C74.10", AgeSpan(56, 56), (), id="site-code-at-56"),
+        # Contract v3: ages are intervals; one that reaches below 18 may be a child's.
+        pytest.param("C74.10", AgeSpan(10, 20), ("neuroblastoma",), id="onset-range-10-20"),
+        pytest.param("C74.10", AgeSpan(17, 18), ("neuroblastoma",), id="birth-year-only-17-18"),
+        pytest.param("C74.10", AgeSpan(0, 40), ("neuroblastoma",), id="abated-by-40"),
+        pytest.param("C74.10", AgeSpan(40, 50), (), id="onset-range-40-50"),
+        pytest.param("C74.10", AgeSpan(18, None), (), id="at-least-18"),
     ],
 )
 def test_site_codes_count_only_in_children(
-    fixture_terminology: Terminology, code: str, age: int | None, expected: tuple[str, ...]
+    fixture_terminology: Terminology, code: str, age: AgeSpan | None, expected: tuple[str, ...]
 ) -> None:
     concept = {"coding": [{"system": ICD10CM, "code": code}]}
     assert fixture_terminology.criteria_in(concept, age) == expected

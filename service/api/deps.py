@@ -1,4 +1,8 @@
-"""FastAPI dependencies as Annotated aliases: what a route needs, built once per process."""
+"""FastAPI dependencies as Annotated aliases: a route's share of the app's `Runtime`.
+
+Everything here was built once, at start-up (`service.runtime`); a dependency only
+hands it to the route.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,39 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service.clients.fhir import FhirClient
+from service.runtime import Runtime
 from service.settings import Settings
+from service.storage import Storage
 from service.terminology import Terminology
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-def get_terminology(request: Request) -> Terminology:
-    terminology: Terminology = request.app.state.terminology
-    return terminology
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+def get_terminology(runtime: RuntimeDep) -> Terminology:
+    return runtime.terminology
+
+
+def get_storage(runtime: RuntimeDep) -> Storage:
+    return runtime.storage
+
+
+def fhir_client(runtime: RuntimeDep) -> FhirClient:
+    """The app's pooled client of `OMS_FHIR_BASE_URL`; 501 when none is configured."""
+    return runtime.fhir_client()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TerminologyDep = Annotated[Terminology, Depends(get_terminology)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+FhirClientDep = Annotated[FhirClient, Depends(fhir_client)]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
@@ -16,10 +14,9 @@ from service.api.responses import (
     openapi_json_body,
     resource_schema,
 )
-from service.engine import assess_payload
 from service.mappers.provenance import service_version
-from service.metrics import ASSESSMENTS
 from service.terminology import CANONICAL_BASE, Terminology
+from service.usecases.assess_bundle import assess_bundle
 
 router = APIRouter(prefix="/fhir")
 
@@ -46,11 +43,8 @@ async def oms_assess(
     """Assess the posted Bundle (or Parameters with a `bundle` part)."""
     require_json(request)
     body = await read_limited(request, settings.max_body_bytes)
-    result = await run_in_threadpool(
-        partial(assess_payload, max_entries=settings.max_entries), body, terminology
-    )
+    result = await assess_bundle(body, terminology, max_entries=settings.max_entries)
     request.state.log_counts = {"entries": result.entry_count, "kept": result.kept_count}
-    ASSESSMENTS.labels("fhir-bundle", str(result.assessment.risk)).inc()
     return FhirJsonResponse(result.bundle)
 
 

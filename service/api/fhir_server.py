@@ -1,64 +1,33 @@
-"""`Patient/{id}/$oms-assess`: HTTP in and out of the use case `service.patient_assessment`.
+"""`Patient/{id}/$oms-assess`: HTTP in and out of the use case `service.usecases.assess_patient`.
 
-The use case reads the patient (`service.gather`), assesses it with the same ingest and
-engine as the type-level operation, and with `?persist=true` (or a Parameters body with
-`persist` on POST) writes the results back in one idempotent transaction. This module
-only translates: the path and query, the client, the deadline, the answer.
+The use case reads the patient from the configured FHIR server (the app's pooled
+client), assesses it, and with `?persist=true` (or a Parameters body with `persist` on
+POST) writes the results back in one idempotent transaction. This module only
+translates: the path, the query and the body in; the Bundle out.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
-from service import patient_assessment
 from service.api.body import read_limited, require_json
-from service.api.deps import SettingsDep, TerminologyDep
+from service.api.deps import FhirClientDep, SettingsDep, TerminologyDep
 from service.api.responses import (
     FhirJsonResponse,
     fhir_responses,
     openapi_json_body,
     resource_schema,
 )
-from service.clients.fhir import FhirClient, limits_from
-from service.errors import (
-    FhirServerNotConfigured,
-    OmsError,
-    UnprocessablePayload,
-    UpstreamTimeout,
-)
+from service.errors import UnprocessablePayload
+from service.fhir_json import FHIR_ID
 from service.json_reader import read_json
-from service.metrics import ASSESSMENTS, UPSTREAM_ERRORS, count_upstream
-from service.settings import Settings
-from service.terminology import Terminology
-
-Json = dict[str, Any]
+from service.usecases.assess_patient import assess_patient as assess_patient_data
 
 router = APIRouter(prefix="/fhir")
 
-#: FHIR `id`: what may follow `Patient/` in the path.
-FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
-
-
-async def fhir_client(settings: SettingsDep) -> AsyncIterator[FhirClient]:
-    """A client of the configured server for one request; 501 when none is configured."""
-    if not settings.fhir_base_url:
-        raise FhirServerNotConfigured(
-            "This server is not connected to a FHIR server (OMS_FHIR_BASE_URL is not set); "
-            "POST the patient's data to /fhir/$oms-assess instead."
-        )
-    token = settings.fhir_token.get_secret_value() if settings.fhir_token else None
-    async with FhirClient(
-        settings.fhir_base_url, token=token, limits=limits_from(settings)
-    ) as client:
-        yield client
-
-
-FhirClientDep = Annotated[FhirClient, Depends(fhir_client)]
-PatientId = Annotated[str, Path(pattern=FHIR_ID)]
+PatientId = Annotated[str, Path(pattern=rf"^{FHIR_ID}$")]
 
 
 @router.get(
@@ -74,9 +43,10 @@ async def assess_patient(
     persist: Annotated[bool, Query()] = False,
 ) -> FhirJsonResponse:
     """Assess the patient from the server's data; `persist=true` also stores the results."""
-    return FhirJsonResponse(
-        await _bounded(settings, _assess(client, terminology, patient_id, persist=persist))
+    answer = await assess_patient_data(
+        client, terminology, patient_id, persist=persist, deadline=settings.fhir_deadline
     )
+    return FhirJsonResponse(answer.bundle)
 
 
 @router.post(
@@ -101,36 +71,14 @@ async def assess_patient_post(
     ):
         require_json(request)
         body = await read_limited(request, settings.max_body_bytes)
-    persist = persist or _persist_parameter(body)
-    return FhirJsonResponse(
-        await _bounded(settings, _assess(client, terminology, patient_id, persist=persist))
+    answer = await assess_patient_data(
+        client,
+        terminology,
+        patient_id,
+        persist=persist or _persist_parameter(body),
+        deadline=settings.fhir_deadline,
     )
-
-
-async def _bounded(settings: Settings, work: Any) -> Json:
-    """The whole operation within `OMS_FHIR_DEADLINE` seconds, or 504."""
-    try:
-        async with asyncio.timeout(settings.fhir_deadline):
-            result: Json = await work
-            return result
-    except OmsError as exc:
-        count_upstream("fhir-patient", exc)
-        raise
-    except TimeoutError:
-        UPSTREAM_ERRORS.labels("fhir-patient", "deadline").inc()
-        raise UpstreamTimeout(
-            f"The FHIR server did not complete the operation within {settings.fhir_deadline:g} s"
-        ) from None
-
-
-async def _assess(
-    client: FhirClient, terminology: Terminology, patient_id: str, *, persist: bool
-) -> Json:
-    answer = await patient_assessment.assess_patient(
-        client, terminology, patient_id, persist=persist
-    )
-    ASSESSMENTS.labels("fhir-patient", answer.risk).inc()
-    return answer.bundle
+    return FhirJsonResponse(answer.bundle)
 
 
 def _persist_parameter(body: bytes) -> bool:

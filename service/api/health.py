@@ -25,7 +25,7 @@ from typing import Final
 
 from fastapi import APIRouter, Request
 
-from service.api.deps import SettingsDep, TerminologyDep
+from service.api.deps import SettingsDep, StorageDep, TerminologyDep
 from service.api.responses import (
     FHIR_JSON,
     OPERATION_OUTCOME_SCHEMA,
@@ -97,12 +97,12 @@ async def healthz() -> FhirJsonResponse:
     },
 )
 async def readyz(
-    request: Request, settings: SettingsDep, terminology: TerminologyDep
+    request: Request, settings: SettingsDep, terminology: TerminologyDep, storage: StorageDep
 ) -> FhirJsonResponse:
     failures = [f for f in (_terminology_failure(terminology),) if f is not None]
     checks = {"terminology": "ok" if not failures else "failed"}
     # The database is asked while the FHIR server is, so a probe waits for the slower only.
-    database = asyncio.create_task(_database_failure(request.app.state.storage, settings))
+    database = asyncio.create_task(_database_failure(storage, settings))
     if settings.fhir_base_url:
         fhir_failure = await _fhir_failure(_probe_of(request), settings)
         checks["fhirServer"] = "ok" if fhir_failure is None else "failed"

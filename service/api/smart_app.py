@@ -6,23 +6,19 @@ data from the EHR, posts it to `POST /fhir/$oms-assess`, and, to save, asks
 `POST /fhir/$oms-write-back` for the transaction to send to the EHR itself.
 
 `$oms-write-back` answers with the transaction that `Patient/{id}/$oms-assess?persist=true`
-would execute (the same conditional-create key, computed here by the same code, so a
-second save or a server-side persist of the same data creates nothing), with the
-clinician named in the Provenance. Computing the key server-side keeps one
-implementation of it; the service stores nothing and calls no FHIR server for this.
+would execute (the use case `service.usecases.app_write_back`); this module checks the
+`author` and translates HTTP.
 """
 
 from __future__ import annotations
 
 import re
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Final
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 
 from service.api.body import read_limited, require_json
 from service.api.deps import SettingsDep, TerminologyDep
@@ -32,12 +28,9 @@ from service.api.responses import (
     openapi_json_body,
     resource_schema,
 )
-from service.engine import assess_ingested
 from service.errors import UnprocessablePayload
-from service.fhir_json import FHIR_ID, Json
-from service.ingest import ingest
-from service.patient_assessment import persist_transaction
-from service.terminology import Terminology
+from service.fhir_json import FHIR_ID
+from service.usecases.app_write_back import write_back_transaction
 
 WEBAPP_DIR: Final = Path(__file__).resolve().parent.parent / "webapp"
 READ_SCOPES: Final = "patient/Patient.rs patient/Condition.rs patient/Observation.rs"
@@ -98,18 +91,7 @@ async def oms_write_back(
         )
     require_json(request)
     body = await read_limited(request, settings.max_body_bytes)
-    bundle = await run_in_threadpool(
-        partial(keyed_transaction, max_entries=settings.max_entries, author=author),
-        body,
-        terminology,
+    bundle = await write_back_transaction(
+        body, terminology, max_entries=settings.max_entries, author=author
     )
     return FhirJsonResponse(bundle)
-
-
-def keyed_transaction(
-    body: bytes, terminology: Terminology, *, max_entries: int, author: str | None
-) -> Json:
-    """The `?persist=true` transaction for this data: same key, same resources."""
-    ingested = ingest(body, terminology, max_entries=max_entries)
-    result = assess_ingested(ingested, terminology)
-    return persist_transaction(ingested, result, terminology, author=author)

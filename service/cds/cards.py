@@ -2,7 +2,8 @@
 
 High: indicator `warning`, one suggestion creating the RiskAssessment and the therapy
 checklist CarePlan. Certain (the diagnosis is already recorded): indicator `info`, no
-alarm, the checklist offered the same way. Moderate: indicator `info`, the card names the
+alarm, the checklist offered the same way; in relapse (DESIGN.md, "Episodes"), indicator
+`warning` ("OMS relapse since DATE"). Moderate: indicator `info`, the card names the
 missing work-up and its suggestion creates the RiskAssessment and the work-up CarePlan
 (the plan cites the assessment, so both go together). Each suggested resource gets a
 fresh `id`, and the CarePlan cites the RiskAssessment as `RiskAssessment/<id>`: a
@@ -61,7 +62,21 @@ def cards_for(
     criteria_table = _criteria_markdown(result, terminology)
     total = len(result.assessment.results)
     met = result.assessment.met_count
-    if risk is RiskLevel.CERTAIN:
+    relapse = None if result.course is None else result.course.relapse_since
+    if risk is RiskLevel.CERTAIN and relapse is not None:
+        summary = f"OMS relapse since {relapse.isoformat()}: therapy checklist for the relapse"
+        indicator = "warning"
+        detail = (
+            f"**Opsoclonus myoclonus syndrome, in relapse since {relapse.isoformat()}.** "
+            f"{met} of {total} diagnostic criteria are met on the data available.\n\n"
+            f"{criteria_table}\n\n"
+            f"The suggestion proposes the *{_escape(str(care_plan['title']))}* "
+            f"({len(care_plan['activity'])} items, following what was given in this episode) "
+            "as a draft care plan."
+        )
+        label = "Record the OMS assessment and propose the relapse checklist"
+        plan_action = "Propose the OMS therapy checklist as a draft CarePlan"
+    elif risk is RiskLevel.CERTAIN:
         summary = "OMS diagnosis recorded: therapy checklist available"
         indicator = "info"
         detail = (

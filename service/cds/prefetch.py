@@ -63,18 +63,28 @@ async def gather(
     client: TrustedClient,
     limits: FetchLimits,
     transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    records_from_prefetch_only: bool = False,
 ) -> list[Found]:
     """Every resource the screen needs, in key order; PreconditionFailed if any is missing.
 
     Keys are read concurrently; when several fail, the first key's error is raised. The
-    HTTP client is made only when a read is needed (making one costs ~20 ms).
+    HTTP client is made only when a read is needed (making one costs ~20 ms). With
+    `records_from_prefetch_only`, a record key (`PrefetchKey.record`) the prefetch lacks
+    is left for later: read it with `missing_records` once the screen needs it.
     """
     server = _Server(request, client, limits, transport)
     found: list[Found] = []
+    prefetch = request.prefetch or {}
+    wanted = [
+        key
+        for key in keys
+        if not (records_from_prefetch_only and key.record and key.name not in prefetch)
+    ]
     try:
         async with asyncio.timeout(limits.deadline):
             results = await asyncio.gather(
-                *(_one_key(request, key, server) for key in keys), return_exceptions=True
+                *(_one_key(request, key, server) for key in wanted), return_exceptions=True
             )
         for result in results:
             if isinstance(result, BaseException):
@@ -127,12 +137,19 @@ async def _from_value(
     return found
 
 
+def missing_records(request: HookRequest, keys: Sequence[PrefetchKey]) -> list[PrefetchKey]:
+    """The record keys the prefetch lacks, when the request names a server to read them."""
+    prefetch = request.prefetch or {}
+    if request.fhir_server is None:
+        return []
+    return [key for key in keys if key.record and key.name not in prefetch]
+
+
 def _entries(bundle: PrefetchValue, key: PrefetchKey) -> list[Found]:
     """The entries of the key's type; _Unusable for malformed entries or a failed search."""
     if bundle.entries is None or bundle.failed:
         raise _Unusable
-    resource_type = key.resource_type
-    return [entry for entry in bundle.entries if entry.resource_type == resource_type]
+    return [entry for entry in bundle.entries if key.keeps(entry.resource_type)]
 
 
 def _ident(resource: Resource) -> str | None:
@@ -205,7 +222,7 @@ class _Server:
     async def fetch(self, key: PrefetchKey) -> list[Found]:
         fhir = self._session(key)
         patient_id = self._request.patient_id
-        if not key.read:  # the template is the reader's narrowed search (`gather.NARROWED`)
+        if not key.read:  # the template is one of the reader's searches (`service.gather`)
             return await self.follow(key.template.replace(PATIENT_TOKEN, patient_id), key)
         try:
             patient = await read_patient(fhir, patient_id)

@@ -157,7 +157,7 @@ _VALUE: Final = msgspec.json.Decoder(_Value)
 
 
 class KnownPrefetch(msgspec.Struct, gc=False):
-    """The four keys this service asks for (`cds.discovery`), typed so that the hook body
+    """The keys this service asks for (`cds.discovery`), typed so that the hook body
     is read in one decode: the Patient kept as bytes, each search down to its entries
     (resources as bytes). A value of another shape fails the decode: the hook body is
     then read with `prefetch` as bytes per key (`read_value`)."""
@@ -166,6 +166,12 @@ class KnownPrefetch(msgspec.Struct, gc=False):
     conditions: _Value | msgspec.UnsetType | None = msgspec.UNSET
     observations: _Value | msgspec.UnsetType | None = msgspec.UNSET
     observationsByValue: _Value | msgspec.UnsetType | None = msgspec.UNSET
+    medicationRequests: _Value | msgspec.UnsetType | None = msgspec.UNSET
+    medicationAdministrations: _Value | msgspec.UnsetType | None = msgspec.UNSET
+    medicationStatements: _Value | msgspec.UnsetType | None = msgspec.UNSET
+    procedures: _Value | msgspec.UnsetType | None = msgspec.UNSET
+    serviceRequests: _Value | msgspec.UnsetType | None = msgspec.UNSET
+    diagnosticReports: _Value | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def read_known(prefetch: KnownPrefetch) -> dict[str, PrefetchValue]:

@@ -178,6 +178,11 @@ class FhirClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    @property
+    def closed(self) -> bool:
+        """True once `aclose()` has run: its connections are gone."""
+        return self._http.is_closed
+
     async def read(self, resource_type: str, resource_id: str) -> Json:
         """`GET [base]/Type/id`; 404 and 410 (deleted) raise NotFound."""
         budget = _Budget(self._clock, self.limits)

@@ -57,8 +57,10 @@ class Assessment:
 
     `basis` holds the reference of every counted resource (the recorded diagnoses, then
     the evidence of all results), each once, in criteria order then input order.
-    `preliminary` is true when a met criterion, or the diagnosis, rests only on
-    unconfirmed or preliminary evidence.
+    `preliminary` is true when a met criterion rests only on unconfirmed or preliminary
+    evidence, or when OMS is only suspected (every OMS Condition provisional,
+    differential or unconfirmed). `diagnoses` holds every OMS Condition counted;
+    `diagnosed` says whether one of them is a diagnosis (confirmed or without status).
     """
 
     results: tuple[CriterionResult, ...]
@@ -67,6 +69,15 @@ class Assessment:
     met_count: int
     basis: tuple[str, ...]
     diagnoses: tuple[Diagnosis, ...] = field(default=())
+
+    @property
+    def diagnosed(self) -> bool:
+        return any(not d.preliminary for d in self.diagnoses)
+
+    @property
+    def suspected(self) -> bool:
+        """OMS is recorded only as provisional, differential or unconfirmed."""
+        return bool(self.diagnoses) and not self.diagnosed
 
     def result_for(self, criterion: str) -> CriterionResult:
         for result in self.results:
@@ -152,16 +163,18 @@ def assess(
     results = tuple(_decide(code, by_criterion[code]) for code in criteria)
     counted = [item for result in results for item in result.evidence]
     met = {r.criterion for r in results if r.status is CriterionStatus.MET}
-    unknown = sum(result.status is CriterionStatus.UNKNOWN for result in results)
-    if recorded:
+    diagnosed = any(not d.preliminary for d in recorded)
+    suspected = bool(recorded) and not diagnosed
+    if diagnosed:
         risk = RiskLevel.CERTAIN
     else:
-        risk = _risk(met, unknown, neurological_signs, warrants_work_up_alone)
-    diagnosis_unconfirmed = bool(recorded) and all(d.preliminary for d in recorded)
+        risk = _risk(met, neurological_signs, warrants_work_up_alone)
+        if suspected and risk is RiskLevel.LOW:
+            risk = RiskLevel.MODERATE
     return Assessment(
         results=results,
         risk=risk,
-        preliminary=diagnosis_unconfirmed or any(r.unconfirmed for r in results),
+        preliminary=suspected or any(r.unconfirmed for r in results),
         met_count=len(met),
         basis=tuple(
             dict.fromkeys([d.reference for d in recorded] + [e.reference for e in counted])
@@ -183,14 +196,16 @@ def _decide(criterion: str, evidence: Sequence[Evidence]) -> CriterionResult:
 
 def _risk(
     met: Collection[str],
-    unknown: int,
     neurological_signs: Collection[str],
     warrants_work_up_alone: Collection[str],
 ) -> RiskLevel:
+    """3 met: high. A criterion that warrants the work-up alone (opsoclonus), met, whatever
+    the others are, or 2 met with a neurological sign among them: moderate (a not-met
+    neuroblastoma rules nothing out: tumours are often found only on a repeated search)."""
     if len(met) >= 3:
         return RiskLevel.HIGH
-    if len(met) == 2 and any(c in neurological_signs for c in met):
+    if any(c in warrants_work_up_alone for c in met):
         return RiskLevel.MODERATE
-    if len(met) == 1 and unknown >= 1 and all(c in warrants_work_up_alone for c in met):
+    if len(met) == 2 and any(c in neurological_signs for c in met):
         return RiskLevel.MODERATE
     return RiskLevel.LOW

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from service.domain.dates import AgeSpan
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -12,23 +14,26 @@ class Evidence:
     `reference` is the identity used in RiskAssessment `basis` and in the criterion's
     `evidence` sub-extension (`Condition/abc`, or the entry's `urn:uuid:` fullUrl), so
     two Evidence with the same reference are the same resource. `recorded` is when the
-    finding was seen (a FHIR date, possibly partial), or None. `source_path` is the
-    FHIRPath of the resource in the input, for diagnostics only; it takes no part in
-    equality or hashing.
+    finding was seen (a FHIR date, possibly partial), or None; `age` the patient's age
+    then (None: unknown). Neither takes part in equality.
     """
 
     criterion: str
     present: bool
     preliminary: bool
     reference: str
-    source_path: str = field(default="", compare=False)
-    recorded: str | None = None
+    recorded: str | None = field(default=None, compare=False)
+    age: AgeSpan | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
-    """A recorded OMS diagnosis (not refuted, not entered in error)."""
+    """An OMS diagnosis recorded in a Condition (not refuted, not entered in error).
+
+    `preliminary`: provisional, differential or unconfirmed (or counted as unconfirmed:
+    a suspicion, not a diagnosis)."""
 
     reference: str
     preliminary: bool
     recorded: str | None = None
+    age: AgeSpan | None = field(default=None, compare=False)

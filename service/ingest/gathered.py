@@ -19,7 +19,7 @@ import msgspec
 
 from service.fhir_json import Json
 from service.ingest import parsed, skeleton
-from service.ingest.heads import Entry, Head, Source
+from service.ingest.heads import BundleHead, Entry, Head, Source
 from service.ingest.result import IngestResult
 from service.ingest.select import select
 from service.ingest.walk import walk
@@ -83,15 +83,15 @@ def ingest_gathered(
 def _ingest(
     entries: Sequence[Gathered], source: Source, terminology: Terminology, max_entries: int
 ) -> IngestResult:
-    nodes, count = walk(entries, _ROOT, source, max_entries, terminology)
-    return select(nodes, _ROOT, count, source, terminology)
+    walked = walk(entries, _ROOT, source, max_entries, terminology)
+    return select(walked, _ROOT, source, terminology)
 
 
-def _entries(bundle: object, root: str) -> Sequence[Entry]:
-    """The gathered entries at the top (each its own entry); a nested Bundle as the path
-    of its form reads it."""
+def _entries(bundle: object, root: str) -> tuple[Sequence[Entry], BundleHead]:
+    """The gathered entries at the top (each its own entry, a collection: its pages were
+    followed); a nested Bundle as the path of its form reads it."""
     if isinstance(bundle, list | tuple):
-        return bundle
+        return bundle, _COLLECTION
     if isinstance(bundle, msgspec.Raw):
         return skeleton.SKELETON_SOURCE.entries(bundle, root)
     if isinstance(bundle, dict):
@@ -132,4 +132,5 @@ def _parsed(resource: msgspec.Raw | Json) -> Json:
     return resource
 
 
+_COLLECTION: Final = BundleHead("collection")
 _SOURCE: Final = Source(_entries, _head, _load)

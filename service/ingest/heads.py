@@ -26,8 +26,16 @@ class Head(msgspec.Struct, gc=False):
     code: Any = None
     valueCodeableConcept: Any = None
     component: Any = None
+    conclusionCode: Any = None
+    reasonCode: Any = None
+    status: Any = None
+    intent: Any = None
+    medicationCodeableConcept: Any = None
+    medicationReference: Any = None
+    ingredient: Any = None
     subject: Any = None
     patient: Any = None
+    focus: Any = None
     identifier: Any = None
     birthDate: Any = None
     contained: list[Head] | None = None
@@ -39,6 +47,16 @@ class Head(msgspec.Struct, gc=False):
     @property
     def ident(self) -> str | None:
         return self.id if isinstance(self.id, str) and self.id else None
+
+
+@dataclass(frozen=True, slots=True)
+class BundleHead:
+    """What a Bundle says of itself that the rules read: its type, `total` and links
+    (a searchset with a `next` link, or a total above its matches, is incomplete)."""
+
+    type: object = None
+    total: object = None
+    link: object = None
 
 
 class Entry(Protocol):
@@ -78,9 +96,10 @@ class EntryView(msgspec.Struct, frozen=True, gc=False):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """The three things a parser must do for the shared walk."""
+    """The three things a parser must do for the shared walk: a Bundle's entries (and
+    what it says of itself), a resource's head, the whole resource."""
 
-    entries: Callable[[object, str], Sequence[Entry]]
+    entries: Callable[[object, str], tuple[Sequence[Entry], BundleHead]]
     head: Callable[[object, str], Head]
     load: Callable[[object], Json]
 

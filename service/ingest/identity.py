@@ -1,11 +1,17 @@
 """Who the request is about, and a check of every reference to a patient in it.
 
-A wrong-patient answer is the worst error this service can make, so every `subject`
-and `patient` reference of every resource (current or superseded, top-level or
-contained) must name the one patient, not only those of the evidence:
+A wrong-patient answer is the worst error this service can make, so every reference to a
+patient (the elements the CodeSystem oms-patient-reference-element names: `subject`,
+`patient`, `Observation.focus`) of every resource, current or superseded, top-level or
+contained, must name the one patient, not only those of the evidence:
 
-* a literal reference (`Patient/1`, `https://ehr/fhir/Patient/1/_history/2`, a
-  `urn:uuid:` fullUrl) must resolve to the one Patient;
+* references resolve as FHIR's Bundle rules say. An absolute reference
+  (`https://ehr/fhir/Patient/1`, a `urn:uuid:` fullUrl) names the one patient only when it
+  is that patient's full URL; a relative one (`Patient/1`) resolves against the base of its
+  own entry's fullUrl when that is a RESTful URL, so `Patient/123` in an entry from
+  hospital B is hospital B's patient 123, not hospital A's. Where the Patient's own server
+  is unknown (no fullUrl, or a `urn:`), `Patient/123` on any server matches its id 123,
+  since nothing says the servers differ;
 * a reference by `identifier` must carry an identifier (system and value) of the one
   Patient; so must a contained Patient (`#pt`) and a conditional reference
   (`Patient?identifier=system|value`, every parameter an identifier of the patient);
@@ -14,53 +20,109 @@ contained) must name the one patient, not only those of the evidence:
 
 Anything else (another patient, an unresolvable reference, a reference that cannot be
 tied to the patient) is a 422 naming the element. The one patient is the bundle's
-Patient resource; without one, the patient every literal reference names.
+Patient resource (which must be current: a `replaced-by` link is refused, and so is a
+Patient that nothing can reference); without one, the patient every literal reference
+names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl
 
-from service.errors import UnprocessablePayload
-from service.fhir_json import LITERAL_REFERENCE
+from service.errors import TerminologyError, UnprocessablePayload
+from service.fhir_json import FHIR_ID, LITERAL_REFERENCE
 from service.ingest.heads import Head, LiteralReference
 from service.ingest.walk import Node
-
-#: The elements through which a resource names its patient (the patient compartment's
-#: links for nearly every clinical resource).
-PATIENT_ELEMENTS: Final = ("subject", "patient")
+from service.terminology import Terminology
 
 Identifier = tuple[str, str]
+
+#: A RESTful URL: a base, then `Type/id`, maybe `/_history/vid` (FHIR "Resolving
+#: references in Bundles"). Group 1 the base (with its trailing slash), 2 `Type/id`.
+_RESTFUL: Final = re.compile(
+    rf"^(https?://\S+/)([A-Z][A-Za-z]+/{FHIR_ID})(?:/_history/{FHIR_ID})?$"
+)
+#: A relative literal reference: `Type/id`, maybe with a version.
+_RELATIVE: Final = re.compile(rf"^([A-Z][A-Za-z]+/{FHIR_ID})(?:/_history/{FHIR_ID})?$")
+#: The elements a Head reads; the CodeSystem may name only these.
+_READABLE: Final = frozenset(Head.__struct_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a literal reference names: its full URL when one can be had (absolute, or
+    relative to a RESTful entry base), its `Type/id`, and the type."""
+
+    absolute: str | None
+    local: str | None
+    type: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class OnePatient:
-    """The patient: its reference key (None while no reference names one) and its
-    identifiers (empty without a Patient resource)."""
+    """The patient: its reference key (None while nothing names one), the full URLs that
+    name it, its `Patient/<id>`, and its identifiers (empty without a Patient resource)."""
 
     key: str | None
+    names: frozenset[str]
+    local: str | None
     identifiers: frozenset[Identifier]
-    birth_date: str | None
-    from_resource: bool
+    node: Node | None
+
+    @property
+    def from_resource(self) -> bool:
+        return self.node is not None
+
+    @property
+    def server_known(self) -> bool:
+        """Whether the patient has a RESTful full URL, so that its server is known."""
+        return any(base_of(name) for name in self.names)
+
+    def named_by(self, target: Target) -> bool:
+        """A full URL must be the patient's own; where the patient's server is unknown (no
+        fullUrl, or a urn), `Patient/<id>` on any server matches its id."""
+        if target.absolute is not None and target.absolute in self.names:
+            return True
+        if target.absolute is not None and self.server_known:
+            return False
+        return target.local is not None and target.local == self.local
 
 
-#: fullUrl or `Type/id` -> (resource type, patient key when a Patient).
-ReferenceIndex = Mapping[str, tuple[str, str | None]]
+#: fullUrl or `Type/id` -> resource type.
+ReferenceIndex = Mapping[str, str]
 
 
-def reference_index(nodes: Sequence[Node]) -> dict[str, tuple[str, str | None]]:
-    index: dict[str, tuple[str, str | None]] = {}
+def base_of(full_url: str | None) -> str | None:
+    """The server base of a RESTful fullUrl (`https://a/fhir/`), else None (a urn, none)."""
+    match = _RESTFUL.match(full_url) if full_url else None
+    return match[1] if match else None
+
+
+def resolve(text: str, base: str | None, index: ReferenceIndex) -> Target | None:
+    """The target of a literal reference (not `#id`, not conditional); None if it cannot
+    be read as one."""
+    if text.startswith("urn:"):
+        return Target(text, None, index.get(text))
+    if match := _RESTFUL.match(text):
+        return Target(match[1] + match[2], match[2], match[2].split("/", 1)[0])
+    if match := _RELATIVE.match(text):
+        local = match[1]
+        return Target(base + local if base else None, local, local.split("/", 1)[0])
+    return None
+
+
+def reference_index(nodes: Sequence[Node]) -> dict[str, str]:
+    index: dict[str, str] = {}
     for node in nodes:
-        resource_type = node.type
-        assert resource_type is not None
-        key = patient_key(node) if resource_type == "Patient" else None
         if node.full_url:
-            index[node.full_url] = (resource_type, key)
+            index[node.full_url] = node.type
         if node.ident is not None:
-            index[f"{resource_type}/{node.ident}"] = (resource_type, key)
+            index[f"{node.type}/{node.ident}"] = node.type
     return index
 
 
@@ -87,34 +149,43 @@ def identifiers_of(head: Head) -> frozenset[Identifier]:
     return frozenset(found)
 
 
-def one_patient(nodes: Sequence[Node], index: ReferenceIndex) -> OnePatient:
+def one_patient(
+    nodes: Sequence[Node], index: ReferenceIndex, terminology: Terminology
+) -> OnePatient:
     """The patient of the bundle's (current) Patient resources, or else of its references.
 
-    Raises 422 for two Patients and for references that name two patients. The key is
-    None when nothing names a patient: the caller checks the references first (their
-    faults say more), then refuses the bundle.
+    Raises 422 for two Patients, for a Patient nothing can reference, and for references
+    that name two patients. The key is None when nothing names a patient: the caller
+    checks the references first (their faults say more), then refuses the bundle.
     """
-    patients = [n for n in nodes if n.current and n.type == "Patient"]
     found: OnePatient | None = None
-    for node in patients:
+    for node in nodes:
+        if not node.current or node.type != "Patient":
+            continue
         key = patient_key(node)
         if key is None:
-            continue
+            raise UnprocessablePayload(
+                "A Patient resource without id or fullUrl cannot be the patient the "
+                "references name",
+                code="required",
+                expression=[node.path],
+            )
         if found is not None and key != found.key:
             raise UnprocessablePayload(
                 "The request concerns more than one patient (a second Patient)",
                 expression=[node.path],
             )
-        birth = node.head.birthDate
+        names = {_without_history(node.full_url)} if node.full_url else set()
         found = OnePatient(
             key,
+            (found.names if found else frozenset()) | names,
+            key if key.startswith("Patient/") else None,
             (found.identifiers if found else frozenset()) | identifiers_of(node.head),
-            birth if isinstance(birth, str) else None,
-            from_resource=True,
+            node,
         )
     if found is not None:
         return found
-    return OnePatient(_key_from_references(nodes, index), frozenset(), None, False)
+    return _patient_from_references(nodes, index, terminology)
 
 
 def require_patient(patient: OnePatient, root: str) -> str:
@@ -127,23 +198,47 @@ def require_patient(patient: OnePatient, root: str) -> str:
     return patient.key
 
 
-def _key_from_references(nodes: Sequence[Node], index: ReferenceIndex) -> str | None:
-    keys: dict[str, str] = {}
+def _patient_from_references(
+    nodes: Sequence[Node], index: ReferenceIndex, terminology: Terminology
+) -> OnePatient:
+    """The one patient every literal reference names: full URLs must agree, and so must
+    `Type/id`s (a relative reference without a known base matches any server's)."""
+    names: dict[str, str] = {}
+    locals_: dict[str, str] = {}
+    bridged = False  # a target with both a full URL and a `Type/id` ties the two kinds
     for node in nodes:
-        for element, reference in _patient_references(node.head, node.path):
-            key = _literal_key(reference, index)
-            if key is not None:
-                keys.setdefault(key, element)
-    if len(keys) > 1:
-        raise UnprocessablePayload(
-            "The request concerns more than one patient (a subject differs)",
-            expression=[list(keys.values())[1]],
-        )
-    return next(iter(keys), None)
+        base = base_of(node.full_url)
+        for element, reference in _patient_references(node.head, node.path, terminology):
+            target = _literal_target(reference, base, index)
+            if target is None:
+                continue
+            if target.absolute is not None:
+                names.setdefault(target.absolute, element)
+            if target.local is not None:
+                locals_.setdefault(target.local, element)
+            bridged = bridged or (target.absolute is not None and target.local is not None)
+            if len(names) > 1 or len(locals_) > 1:
+                _differs(element)
+    if names and locals_ and not bridged:  # `urn:uuid:...` and `Patient/1`: not tied
+        _differs(max(next(iter(names.values())), next(iter(locals_.values())), key=_order))
+    local = next(iter(locals_), None)
+    key = local or next(iter(names), None)
+    return OnePatient(key, frozenset(names), local, frozenset(), None)
 
 
-def _literal_key(reference: object, index: ReferenceIndex) -> str | None:
-    """The patient key a Reference names literally (not by identifier), if any."""
+def _order(element: str) -> tuple[int, ...]:
+    """An element path's place in document order (its indexes, in turn)."""
+    return tuple(int(n) for n in re.findall(r"\[(\d+)\]", element))
+
+
+def _differs(element: str) -> None:
+    raise UnprocessablePayload(
+        "The request concerns more than one patient (a subject differs)", expression=[element]
+    )
+
+
+def _literal_target(reference: object, base: str | None, index: ReferenceIndex) -> Target | None:
+    """The Patient a Reference names literally (not by identifier), if any."""
     if isinstance(reference, LiteralReference):
         reference = reference.as_reference()
     if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
@@ -151,36 +246,38 @@ def _literal_key(reference: object, index: ReferenceIndex) -> str | None:
     text: str = reference["reference"].strip()
     if text.startswith("#") or "?" in text:
         return None
-    if text in index:
-        key: str | None = index[text][1]
-        return key
-    match = LITERAL_REFERENCE.search(text)
-    if match:
-        return f"Patient/{match[2]}" if match[1] == "Patient" else None
-    if text.startswith("urn:") and reference.get("type") in (None, "Patient"):
-        return text
-    return None
+    target = resolve(text, base, index)
+    if target is None:
+        return None
+    if target.type is None and target.absolute is not None:  # a urn not in the request
+        declared = reference.get("type")
+        return target if declared in (None, "Patient") else None
+    return target if target.type == "Patient" else None
 
 
-def check_references(nodes: Iterable[Node], patient: OnePatient, index: ReferenceIndex) -> None:
-    """Every `subject`/`patient` of every resource, and of its contained resources.
+def check_references(
+    nodes: Iterable[Node], patient: OnePatient, index: ReferenceIndex, terminology: Terminology
+) -> None:
+    """Every reference to a patient of every resource, and of its contained resources.
 
-    A literal reference already found to name the patient is not checked again (a
-    Synthea record repeats one subject on every resource)."""
-    accepted: set[str] = set()
+    A literal reference already found to name the patient from the same base is not
+    checked again (a Synthea record repeats one subject on every resource)."""
+    accepted: set[tuple[str | None, str]] = set()
     for node in nodes:
+        base = base_of(node.full_url)
         contained = contained_by_id(node.head) if node.head.contained else {}
-        for element, reference in _patient_references(node.head, node.path):
+        for element, reference in _patient_references(node.head, node.path, terminology):
             if isinstance(reference, LiteralReference) and not reference.startswith("#"):
-                if reference in accepted:
+                if (base, reference) in accepted:
                     continue
-                check_reference(reference, element, patient, index, contained)
-                accepted.add(reference)
+                check_reference(reference, element, patient, index, contained, base)
+                accepted.add((base, reference))
                 continue
-            check_reference(reference, element, patient, index, contained)
+            check_reference(reference, element, patient, index, contained, base)
         for k, inner in enumerate(node.head.contained or []):
-            for element, reference in _patient_references(inner, f"{node.path}.contained[{k}]"):
-                check_reference(reference, element, patient, index, contained)
+            path = f"{node.path}.contained[{k}]"
+            for element, reference in _patient_references(inner, path, terminology):
+                check_reference(reference, element, patient, index, contained, base)
 
 
 def check_reference(
@@ -189,10 +286,13 @@ def check_reference(
     patient: OnePatient,
     index: ReferenceIndex,
     contained: Mapping[str, Head],
+    base: str | None,
     *,
     must_be_patient: bool = False,
-) -> None:
-    """422 unless the Reference names the one patient (or, when allowed, no patient)."""
+) -> str | None:
+    """422 unless the Reference names the one patient (or, when allowed, no patient).
+
+    Returns the type it names (None when neither the reference nor the request says)."""
     if isinstance(reference, LiteralReference):
         reference = reference.as_reference()
     if not isinstance(reference, dict):
@@ -207,7 +307,7 @@ def check_reference(
         )
     target_type: str | None = None
     if isinstance(literal, str):
-        target_type = _check_literal(literal.strip(), element, patient, index, contained)
+        target_type = _check_literal(literal.strip(), element, patient, index, contained, base)
     elif literal is not None:
         raise UnprocessablePayload(
             "Reference.reference must be a string", code="structure", expression=[element]
@@ -221,6 +321,7 @@ def check_reference(
         raise UnprocessablePayload(
             "The subject must be a Patient", code="invalid", expression=[element]
         )
+    return target_type
 
 
 def _check_literal(
@@ -229,6 +330,7 @@ def _check_literal(
     patient: OnePatient,
     index: ReferenceIndex,
     contained: Mapping[str, Head],
+    base: str | None,
 ) -> str:
     """The type the literal reference names, after checking a Patient one is the patient."""
     where = f"{element}.reference"
@@ -250,24 +352,26 @@ def _check_literal(
             _check_conditional(query, where, patient)
             return "Patient"
         return resource_type
-    if text in index:
-        resource_type, key = index[text]
-    elif match := LITERAL_REFERENCE.search(text):
-        resource_type = match[1]
-        key = f"Patient/{match[2]}" if resource_type == "Patient" else None
-    elif text.startswith("urn:") and not patient.from_resource:
-        resource_type, key = "Patient", text
-    elif text.startswith("urn:"):
+    resolved = resolve(text, base, index)
+    if resolved is None:
+        _refuse("The reference cannot be resolved", where, "invalid")
+    assert resolved is not None
+    if resolved.type is None:  # a urn that is not in the request
+        if patient.from_resource:
+            _refuse(
+                "The request concerns more than one patient (a subject names a resource "
+                "that is not in the request)",
+                element,
+            )
+        resolved = Target(resolved.absolute, None, "Patient")
+    assert resolved.type is not None
+    if resolved.type == "Patient" and not patient.named_by(resolved):
         _refuse(
-            "The request concerns more than one patient (a subject names a resource that "
-            "is not in the request)",
+            "The request concerns more than one patient (a subject names another patient, "
+            "or the same id on another server)",
             element,
         )
-    else:
-        _refuse("The reference cannot be resolved", where, "invalid")
-    if resource_type == "Patient" and key != patient.key:
-        _refuse("The request concerns more than one patient (a subject differs)", element)
-    return resource_type
+    return resolved.type
 
 
 def _check_conditional(query: str, where: str, patient: OnePatient) -> None:
@@ -302,14 +406,34 @@ def _refuse(message: str, where: str, code: str = "processing") -> None:
     raise UnprocessablePayload(message, code=code, expression=[where])
 
 
-def _patient_references(head: Head, path: str) -> Iterable[tuple[str, object]]:
-    for element in PATIENT_ELEMENTS:
+def _patient_references(
+    head: Head, path: str, terminology: Terminology
+) -> Iterable[tuple[str, object]]:
+    for element in patient_elements(terminology, head.type):
         value = getattr(head, element)
         if isinstance(value, list):  # Contract.subject and a few others repeat
             for k, item in enumerate(value):
                 yield f"{path}.{element}[{k}]", item
         elif value is not None:
             yield f"{path}.{element}", value
+
+
+@lru_cache(maxsize=4096)
+def patient_elements(terminology: Terminology, resource_type: str | None) -> tuple[str, ...]:
+    """The patient-reference elements of a type, each one the head reads (remembered: it
+    is asked for every resource)."""
+    elements = terminology.patient_elements_of(resource_type)
+    for element in elements:
+        if element not in _READABLE:
+            raise TerminologyError(
+                f"oms-patient-reference-element names {element}, which intake does not read"
+            )
+    return elements
+
+
+def _without_history(url: str) -> str:
+    match = _RESTFUL.match(url)
+    return match[1] + match[2] if match else url
 
 
 def contained_by_id(head: Head) -> dict[str, Head]:

@@ -9,7 +9,7 @@ import msgspec
 
 from service.errors import UnprocessablePayload
 from service.fhir_json import Json
-from service.ingest.heads import Entry, EntryView, Head, Source
+from service.ingest.heads import BundleHead, Entry, EntryView, Head, Source
 from service.ingest.result import IngestResult
 from service.ingest.select import select
 from service.ingest.walk import walk
@@ -25,8 +25,8 @@ def ingest_parsed(body: bytes, terminology: Terminology, max_entries: int) -> In
 def ingest_dict(document: object, terminology: Terminology, max_entries: int) -> IngestResult:
     """A Bundle or Parameters already parsed (as JSON objects): the same rules, no bytes."""
     bundle, root = _unwrap(document)
-    nodes, count = walk(bundle, root, DICT_SOURCE, max_entries, terminology)
-    return select(nodes, root, count, DICT_SOURCE, terminology)
+    walked = walk(bundle, root, DICT_SOURCE, max_entries, terminology)
+    return select(walked, root, DICT_SOURCE, terminology)
 
 
 def refuse_unless_parameters(resource_type: object) -> None:
@@ -82,7 +82,7 @@ def _unwrap(document: object) -> tuple[Json, str]:
     return bundle, f"Parameters.parameter[{k}].resource"
 
 
-def _entries(bundle: object, root: str) -> Sequence[Entry]:
+def _entries(bundle: object, root: str) -> tuple[Sequence[Entry], BundleHead]:
     """The entries of a Bundle dict, each checked to be an object."""
     assert isinstance(bundle, dict)
     entries = bundle.get("entry", [])
@@ -113,7 +113,7 @@ def _entries(bundle: object, root: str) -> Sequence[Entry]:
                 resource,
             )
         )
-    return views
+    return views, BundleHead(bundle.get("type"), bundle.get("total"), bundle.get("link"))
 
 
 def _head(resource: object, path: str) -> Head:

@@ -24,7 +24,7 @@ import msgspec
 import orjson
 
 from service.fhir_json import Json
-from service.ingest.heads import Entry, EntryView, Head, Source
+from service.ingest.heads import BundleHead, Entry, EntryView, Head, Source
 from service.ingest.parsed import (
     refuse_non_bundle_part,
     refuse_unless_parameters,
@@ -52,6 +52,9 @@ class _Entry(msgspec.Struct):
 
 class _Bundle(msgspec.Struct):
     resourceType: Any = None
+    type: Any = None
+    total: Any = None
+    link: Any = None
     entry: list[_Entry] = msgspec.field(default_factory=list)
 
 
@@ -192,11 +195,11 @@ def ingest_skeleton(
     Raises SkeletonUnsure where a resource cannot be typed (the caller falls back).
     """
     bundle, root = _unwrap_skeleton(document)
-    nodes, count = walk(bundle, root, SKELETON_SOURCE, max_entries, terminology)
-    return select(nodes, root, count, SKELETON_SOURCE, terminology)
+    walked = walk(bundle, root, SKELETON_SOURCE, max_entries, terminology)
+    return select(walked, root, SKELETON_SOURCE, terminology)
 
 
-def _entries(bundle: object, root: str) -> Sequence[Entry]:
+def _entries(bundle: object, root: str) -> tuple[Sequence[Entry], BundleHead]:
     if isinstance(bundle, msgspec.Raw):
         try:
             bundle = _BUNDLE.decode(bundle)
@@ -222,7 +225,7 @@ def _entries(bundle: object, root: str) -> Sequence[Entry]:
                 resource,
             )
         )
-    return views
+    return views, BundleHead(bundle.type, bundle.total, bundle.link)
 
 
 _OPEN_BRACE: Final = ord("{")

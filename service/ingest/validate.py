@@ -6,9 +6,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from fhir.resources.R4B.communicationrequest import CommunicationRequest
 from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.devicerequest import DeviceRequest
+from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import BaseModel, ValidationError
 
 from service.errors import Issue, UnprocessablePayload
@@ -27,6 +32,21 @@ OBSERVATION_STATUSES: Final = frozenset(
         "unknown",
     }
 )
+#: Required binding http://hl7.org/fhir/ValueSet/diagnostic-report-status (R4).
+DIAGNOSTIC_REPORT_STATUSES: Final = frozenset(
+    {
+        "registered",
+        "partial",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "appended",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    }
+)
 CONDITION_VER_STATUS: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 #: The same codes under their STU3 system, which some EHRs still send.
 CONDITION_VER_STATUS_STU3: Final = "http://hl7.org/fhir/condition-ver-status"
@@ -40,6 +60,11 @@ _MODELS: Final[Mapping[str, type[BaseModel]]] = {
     "Patient": Patient,
     "Condition": Condition,
     "Observation": Observation,
+    "DiagnosticReport": DiagnosticReport,
+    "ServiceRequest": ServiceRequest,
+    "MedicationRequest": MedicationRequest,
+    "DeviceRequest": DeviceRequest,
+    "CommunicationRequest": CommunicationRequest,
 }
 _FHIR_CODE = re.compile(r"[^\s]+(\s[^\s]+)*")
 
@@ -109,7 +134,18 @@ def _fhirpath(loc: Sequence[int | str]) -> str:
 
 def check_bindings(resource: Json, path: str) -> None:
     """The required bindings the rules read, which the models do not check."""
-    if resource["resourceType"] == "Observation":
+    resource_type = resource["resourceType"]
+    if resource_type == "DiagnosticReport":
+        if resource.get("status") not in DIAGNOSTIC_REPORT_STATUSES:
+            raise UnprocessablePayload(
+                "DiagnosticReport.status is not a diagnostic-report-status code",
+                code="code-invalid",
+                expression=[f"{path}.status"],
+            )
+        return
+    if resource_type not in ("Condition", "Observation"):
+        return  # a request: the rules read nothing a model does not check
+    if resource_type == "Observation":
         if resource.get("status") not in OBSERVATION_STATUSES:
             raise UnprocessablePayload(
                 "Observation.status is not an observation-status code",

@@ -19,8 +19,8 @@ from typing import Final
 from service.errors import PayloadTooLarge, UnprocessablePayload
 from service.fhir_json import LITERAL_REFERENCE, Json
 from service.ingest import candidates
-from service.ingest.candidates import EVIDENCE_TYPES
-from service.ingest.heads import Entry, Head, LiteralReference, Source
+from service.ingest.candidates import CANDIDATE_TYPES, NEVER_ABOUT_THE_PATIENT, TREATMENT_TYPES
+from service.ingest.heads import BundleHead, Entry, Head, LiteralReference, Source
 from service.terminology import Terminology
 
 _ETAG: Final = re.compile(r'^(?:W/)?"([^"]+)"$')
@@ -42,6 +42,10 @@ class Node:
     #: contained resources can (their indexes in `contained`).
     candidate: bool = False
     contained_candidates: tuple[int, ...] = ()
+    #: A treatment record to read whole (DESIGN.md, "The course of treatment").
+    treatment: bool = False
+    #: A counted medication record whose codes match no agent (the view says how many).
+    unclassified: bool = False
     current: bool = True
     _loaded: Json | None = field(default=None, repr=False)
 
@@ -60,19 +64,29 @@ class _Version:
     deleted: bool = False
 
 
+@dataclass(slots=True)
+class Walked:
+    """The resources of the request, its top-level entry count, and whether a searchset in
+    it was only part of its results (a `next` link, or a `total` above its matches)."""
+
+    nodes: list[Node]
+    entry_count: int
+    incomplete: bool = False
+
+
 def walk(
     bundle: object, root: str, source: Source, max_entries: int, terminology: Terminology
-) -> tuple[list[Node], int]:
-    """All resources (nested Bundles flattened) with `current` set, and the top-level
-    entry count. 413 past `max_entries` top-level entries; 422s name the entry or
-    resource at fault."""
-    nodes: list[Node] = []
+) -> Walked:
+    """All resources (nested Bundles flattened) with `current` set. 413 past `max_entries`
+    top-level entries; 422s name the entry or resource at fault."""
+    walked = Walked([], 0)
     deletes: dict[tuple[str, str], list[_Version]] = {}
-    entries = source.entries(bundle, root)
+    entries, head = source.entries(bundle, root)
     check_entry_count(len(entries), max_entries, root)
-    _walk(entries, root, source, nodes, deletes, terminology)
-    _mark_current(nodes, deletes)
-    return nodes, len(entries)
+    walked.entry_count = len(entries)
+    _walk(entries, head, root, source, walked, deletes, terminology)
+    _mark_current(walked.nodes, deletes)
+    return walked
 
 
 def check_entry_count(count: int, max_entries: int, root: str) -> None:
@@ -89,14 +103,31 @@ def load(node: Node, source: Source) -> Json:
     return node._loaded
 
 
+def incomplete_searchset(head: BundleHead, entries: Sequence[Entry]) -> bool:
+    """A searchset that is a page: a `next` link, or a `total` larger than its matches."""
+    if head.type != "searchset":
+        return False
+    links = head.link if isinstance(head.link, list) else []
+    if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
+        return True
+    total = head.total
+    if type(total) is not int:
+        return False
+    matches = sum(entry.search_mode not in ("include", "outcome") for entry in entries)
+    return total > matches
+
+
 def _walk(
     entries: Sequence[Entry],
+    bundle: BundleHead,
     root: str,
     source: Source,
-    nodes: list[Node],
+    walked: Walked,
     deletes: dict[tuple[str, str], list[_Version]],
     terminology: Terminology,
 ) -> None:
+    nodes = walked.nodes
+    walked.incomplete = walked.incomplete or incomplete_searchset(bundle, entries)
     for i, view in enumerate(entries):
         path = f"{root}.entry[{i}].resource"
         if view.search_mode == "outcome":
@@ -117,17 +148,22 @@ def _walk(
                 expression=[f"{path}.resourceType"],
             )
         if resource_type == "Bundle":
-            _walk(source.entries(view.handle, path), path, source, nodes, deletes, terminology)
+            inner, inner_head = source.entries(view.handle, path)
+            _walk(inner, inner_head, path, source, walked, deletes, terminology)
             continue
         node = Node(path, len(nodes), view.full_url, head, view.handle, resource_type, head.ident)
-        node.candidate = resource_type in EVIDENCE_TYPES and candidates.is_candidate(
+        node.candidate = resource_type in CANDIDATE_TYPES and candidates.is_candidate(
             head, terminology
         )
-        if head.contained:
+        if resource_type in TREATMENT_TYPES:
+            kind = candidates.treatment_kind(head, terminology)
+            node.treatment = kind == "record"
+            node.unclassified = kind == "unclassified"
+        if head.contained and resource_type not in NEVER_ABOUT_THE_PATIENT:
             node.contained_candidates = tuple(
                 k
                 for k, inner in enumerate(head.contained)
-                if inner.type in EVIDENCE_TYPES and candidates.is_candidate(inner, terminology)
+                if inner.type in CANDIDATE_TYPES and candidates.is_candidate(inner, terminology)
             )
         _trim(head)
         nodes.append(node)
@@ -136,17 +172,22 @@ def _walk(
 def _trim(head: Head) -> None:
     """Drop what only candidate selection reads, so that the heads of a large bundle cost
     little memory while the walk goes on (the codes of every Observation add up)."""
-    head.code = head.valueCodeableConcept = head.component = None
+    if head.resourceType != "Medication":  # a medicationReference may name it: keep its codes
+        head.code = head.ingredient = None
+    head.valueCodeableConcept = head.component = None
+    head.conclusionCode = head.reasonCode = head.medicationCodeableConcept = None
     if head.resourceType != "Patient":
         head.identifier = head.birthDate = None
     head.subject = _compact(head.subject)
     head.patient = _compact(head.patient)
+    head.focus = _compact(head.focus)
     meta = head.meta
     if type(meta) is dict:
         kept = {k: meta[k] for k in ("versionId", "lastUpdated") if k in meta}
         head.meta = kept or None
     for inner in head.contained or []:
         inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
+        inner.conclusionCode = inner.reasonCode = inner.medicationCodeableConcept = None
 
 
 def _compact(reference: object) -> object:

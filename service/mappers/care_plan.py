@@ -2,7 +2,8 @@
 
 Like PlanDefinition/$apply, but small: each action becomes one activity; an action's
 applicability conditions and dynamic values are FHIRPath expressions in the
-PlanDefinition, evaluated with `%riskAssessment` bound to the RiskAssessment. Which
+PlanDefinition, evaluated with `%riskAssessment` bound to the RiskAssessment, and
+`%track` / `%trackSearch` to the patient's tumour-search track (`track.Track`). Which
 text a patient gets is therefore decided in `profiles/`, not here.
 
 The expressions are evaluated against the RiskAssessment's criterion results only (each
@@ -14,19 +15,18 @@ assessment with OMS hits (bench/RESULTS.md). Every call gets fresh copies.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import lru_cache
 from html import escape
-from typing import Any
 
 import orjson
-from fhirpathpy import compile as compile_fhirpath
-from fhirpathpy.models import models as fhirpath_models
 
+from service.domain.course import Course
 from service.domain.criteria import RiskLevel
-from service.errors import TerminologyError
 from service.fhir_json import Json
+from service.mappers.actions import applies, description
+from service.mappers.references import reference_to
 from service.mappers.risk_assessment import CRITERION_RESULT
+from service.mappers.track import Track
 from service.terminology import CANONICAL_BASE, Terminology
 
 PROFILE = f"{CANONICAL_BASE}/StructureDefinition/oms-care-plan"
@@ -37,9 +37,6 @@ PLAN_FOR_RISK = {
     RiskLevel.HIGH: CHECKLIST,
     RiskLevel.MODERATE: WORKUP,
 }
-FHIRPATH = "text/fhirpath"
-
-Expression = Callable[[Json, Json], list[Any]]
 
 
 def plan_for(risk: RiskLevel) -> str | None:
@@ -54,11 +51,20 @@ def build_care_plan(
     risk_assessment_ref: str,
     patient: str,
     now: str,
+    track: Track,
+    course: Course | None = None,
+    unclassified: int = 0,
 ) -> Json:
-    """A proposed CarePlan with one activity per applicable action, in action order."""
+    """A proposed CarePlan with one activity per applicable action, in action order; each
+    activity the course of treatment tracks follows it (status, records, progress)."""
     plan = terminology.definition(plan_definition_url)
-    activities, items = _activities(orjson.dumps(plan), _criterion_results(risk_assessment))
-    return {
+    activities, items = _activities(
+        orjson.dumps(plan), _criterion_results(risk_assessment), track.code, track.search
+    )
+    activity: list[Json] = orjson.loads(activities)
+    if course is not None:
+        follow(activity, course)
+    care_plan: Json = {
         "resourceType": "CarePlan",
         "meta": {"profile": [PROFILE]},
         "text": {
@@ -74,8 +80,33 @@ def build_care_plan(
         "subject": {"reference": patient},
         "created": now,
         "supportingInfo": [{"reference": risk_assessment_ref}],
-        "activity": orjson.loads(activities),
+        "activity": activity,
     }
+    if unclassified:
+        records, verb = ("record", "is") if unclassified == 1 else ("records", "are")
+        care_plan["note"] = [
+            {
+                "text": f"{unclassified} medication {records} could not be classified (no "
+                f"code in the agent ValueSets or the product map) and {verb} not counted."
+            }
+        ]
+    return care_plan
+
+
+def follow(activities: list[Json], course: Course) -> None:
+    """Each tracked activity's status, the records behind it and what was given, in
+    words; untracked ones stay not-started."""
+    progress = {item.code: item for item in course.items}
+    for activity in activities:
+        detail = activity["detail"]
+        item = progress.get(detail["code"]["coding"][0]["code"])
+        if item is None:
+            continue
+        detail["status"] = str(item.status)
+        if item.references:
+            activity["outcomeReference"] = [reference_to(ref) for ref in item.references]
+        if item.progress:
+            activity["progress"] = [{"text": item.progress}]
 
 
 #: Distinct (PlanDefinition, criterion results) answers kept; 4 criteria with 3 statuses
@@ -100,7 +131,9 @@ def _criterion_results(risk_assessment: Json) -> CriterionResults:
 
 
 @lru_cache(maxsize=_CACHED_PLANS)
-def _activities(plan_json: bytes, results: CriterionResults) -> tuple[bytes, str]:
+def _activities(
+    plan_json: bytes, results: CriterionResults, track: str, track_search: str
+) -> tuple[bytes, str]:
     """The activities as JSON, which each caller parses into its own copy (~10 us for
     15 activities; deepcopy took ~95 us), and their narrative list items."""
     plan: Json = orjson.loads(plan_json)
@@ -111,18 +144,20 @@ def _activities(plan_json: bytes, results: CriterionResults) -> tuple[bytes, str
                 {"url": CRITERION_RESULT, "extension": [orjson.loads(p) for p in parts]}
                 for parts in results
             ],
-        }
+        },
+        "track": track,
+        "trackSearch": track_search,
     }
     activities = [
         {
             "detail": {
                 "code": action["code"][0],
                 "status": "not-started",
-                "description": _description(action, context),
+                "description": description(action, context),
             }
         }
         for action in plan.get("action", [])
-        if _applies(action, context)
+        if applies(action, context)
     ]
     items = "".join(
         f"<li>{escape(a['detail']['code']['coding'][0].get('display', ''))}: "
@@ -130,38 +165,3 @@ def _activities(plan_json: bytes, results: CriterionResults) -> tuple[bytes, str
         for a in activities
     )
     return orjson.dumps(activities), items
-
-
-def _applies(action: Json, context: Json) -> bool:
-    for condition in action.get("condition", []):
-        if condition.get("kind") != "applicability":
-            continue
-        result = _compiled(_expression_text(condition["expression"]))({}, context)
-        if result != [True]:
-            return False
-    return True
-
-
-def _description(action: Json, context: Json) -> str:
-    description = str(action.get("description") or action.get("title") or "")
-    for dynamic in action.get("dynamicValue", []):
-        if dynamic.get("path") == "description":
-            result = _compiled(_expression_text(dynamic["expression"]))({}, context)
-            if len(result) != 1 or not isinstance(result[0], str):
-                raise TerminologyError("a description dynamicValue must yield one string")
-            description = result[0]
-    return description
-
-
-def _expression_text(expression: Json) -> str:
-    if expression.get("language") != FHIRPATH or not isinstance(expression.get("expression"), str):
-        raise TerminologyError("PlanDefinition expressions must be inline text/fhirpath")
-    text: str = expression["expression"]
-    return text
-
-
-@cache
-def _compiled(text: str) -> Expression:
-    """Compile each expression once per process: compiling costs far more than running."""
-    compiled: Expression = compile_fhirpath(text, fhirpath_models["r4"])
-    return compiled

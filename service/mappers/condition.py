@@ -2,85 +2,125 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Final
 
-from service.domain.dates import age_in_months, parse_date
+from service.domain.course import OmsCondition
 from service.domain.evidence import Diagnosis, Evidence
+from service.fhir_json import LITERAL_REFERENCE
 from service.ingest import KeptResource, verification_status
+from service.mappers.timing import PatientClock, Timing, condition_timing, unknown_clock
 from service.terminology import Terminology
 
 #: verificationStatus codes that count as present but make the assessment preliminary.
 PRELIMINARY_STATUSES: Final = frozenset({"unconfirmed", "provisional", "differential"})
-#: UCUM units an onsetAge may use, in days per unit (a year as 365.25 days).
-_AGE_UNITS: Final = {"a": 365.25, "mo": 365.25 / 12, "wk": 7.0, "d": 1.0}
+#: Who may assert a Condition that, without a verificationStatus, is only reported.
+_REPORTERS: Final = frozenset({"Patient", "RelatedPerson"})
 
 
 def condition_evidence(
-    kept: KeptResource,
-    terminology: Terminology,
-    birth_date: date | None = None,
-    today: date | None = None,
+    kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
 ) -> list[Evidence]:
     """Evidence for every criterion whose ValueSet holds a coding of `Condition.code`.
 
     Any clinicalStatus counts (a resected neuroblastoma is still a neuroblastoma).
     verificationStatus: refuted -> absent; entered-in-error -> nothing; unconfirmed,
     provisional, differential -> present but preliminary; confirmed or missing ->
-    present. Codes that count only at some ages (site codes of a malignant neoplasm)
-    are judged by the age at onset (else at the recorded date, else today).
+    present (but preliminary when only reported: see `_unconfirmed`). Codes that count
+    only at some ages (site codes of a malignant neoplasm) are judged by the age at onset.
     """
     condition = kept.resource
     status = verification_status(condition, kept.path)
     if status == "entered-in-error":
         return []
-    age = _age_at_onset(condition, birth_date, today)
-    criteria = terminology.criteria_in(condition.get("code"), age)
+    timing = timing_of(kept, clock)
+    criteria = terminology.criteria_in(condition.get("code"), timing.age)
     present = status != "refuted"
-    preliminary = status in PRELIMINARY_STATUSES
-    when = recorded_date(condition)
+    preliminary = _unconfirmed(kept, status, terminology)
     return [
-        Evidence(criterion, present, preliminary, kept.reference, kept.path, when)
+        Evidence(criterion, present, preliminary, kept.reference, timing.recorded, timing.age)
         for criterion in criteria
     ]
 
 
-def condition_diagnosis(kept: KeptResource, terminology: Terminology) -> Diagnosis | None:
-    """The recorded OMS diagnosis this Condition is, if its code says so and it is not
-    refuted or entered in error."""
+def condition_diagnosis(
+    kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
+) -> Diagnosis | None:
+    """The OMS diagnosis this Condition records, if its code says so and it is not
+    refuted or entered in error; `preliminary` when it is only a suspicion."""
     condition = kept.resource
     if not terminology.records_diagnosis(condition.get("code")):
         return None
     status = verification_status(condition, kept.path)
     if status in ("refuted", "entered-in-error"):
         return None
-    return Diagnosis(kept.reference, status in PRELIMINARY_STATUSES, recorded_date(condition))
+    clock = clock or unknown_clock()
+    timing = timing_of(kept, clock)
+    # When the diagnosis was recorded: its recordedDate (a relapse moves the onset), else
+    # when it began.
+    recorded = _date(condition.get("recordedDate"))
+    return Diagnosis(
+        kept.reference,
+        _unconfirmed(kept, status, terminology),
+        recorded[:10] if recorded and recorded[:10] <= clock.now.isoformat() else timing.recorded,
+        timing.age,
+    )
 
 
-def recorded_date(condition: dict[str, Any]) -> str | None:
-    """When the condition began or was recorded, as a FHIR date."""
-    period = condition.get("onsetPeriod")
-    for value in (
-        condition.get("onsetDateTime"),
-        period.get("start") if isinstance(period, dict) else None,
-        condition.get("recordedDate"),
-    ):
-        if isinstance(value, str) and parse_date(value) is not None:
-            return value[:10]
+def oms_condition(condition: dict[str, Any]) -> OmsCondition:
+    """An OMS Condition's clinicalStatus and the dates that place a relapse or remission."""
+    return OmsCondition(
+        _clinical_status(condition.get("clinicalStatus")),
+        _date(condition.get("onsetDateTime")) or _date(_part(condition, "onsetPeriod", "start")),
+        _date(condition.get("recordedDate")),
+        _date(condition.get("abatementDateTime"))
+        or _date(_part(condition, "abatementPeriod", "end"))
+        or _date(_part(condition, "abatementPeriod", "start")),
+    )
+
+
+def _clinical_status(concept: Any) -> str | None:
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    for coding in codings if isinstance(codings, list) else []:
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+            return str(coding["code"]).strip()
     return None
 
 
-def _age_at_onset(
-    condition: dict[str, Any], birth_date: date | None, today: date | None
-) -> int | None:
-    """Completed years at onset: from onsetAge, else from the birth date and the onset,
-    recorded or today's date. None when unknown (such codes then count)."""
-    onset_age = condition.get("onsetAge")
-    if isinstance(onset_age, dict):
-        value, unit = onset_age.get("value"), onset_age.get("code")
-        if isinstance(value, int | float) and not isinstance(value, bool) and unit in _AGE_UNITS:
-            return int(value * _AGE_UNITS[unit] // 365.25)
-    if birth_date is None:
+def _part(resource: dict[str, Any], element: str, part: str) -> object:
+    value = resource.get(element)
+    return value.get(part) if isinstance(value, dict) else None
+
+
+def _date(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def timing_of(kept: KeptResource, clock: PatientClock | None) -> Timing:
+    return condition_timing(kept.resource, clock or unknown_clock())
+
+
+def _unconfirmed(kept: KeptResource, status: str | None, terminology: Terminology) -> bool:
+    """Unconfirmed, provisional or differential; a request's reason; or, without a
+    verificationStatus, a health concern or a Condition the patient or a relative
+    asserted (a parent's report is not a clinician's finding)."""
+    if kept.suspicion or status in PRELIMINARY_STATUSES:
+        return True
+    if status is not None:
+        return False
+    condition = kept.resource
+    categories = condition.get("category")
+    if isinstance(categories, list) and any(
+        terminology.is_reported_category(c) for c in categories
+    ):
+        return True
+    return _asserter_type(condition.get("asserter")) in _REPORTERS
+
+
+def _asserter_type(asserter: Any) -> str | None:
+    if not isinstance(asserter, dict):
         return None
-    when = parse_date(recorded_date(condition)) or today
-    return None if when is None else age_in_months(birth_date, when) // 12
+    declared, literal = asserter.get("type"), asserter.get("reference")
+    if isinstance(declared, str):
+        return declared
+    match = LITERAL_REFERENCE.search(literal.strip()) if isinstance(literal, str) else None
+    return match[1] if match else None

@@ -7,9 +7,13 @@ oms-finding-question) and `valueCodeableConcept` names the finding, which is the
 present. Other questions (family history, reason for referral) never count: they are
 about someone else, or a suspicion.
 
-Each `component` is read like an Observation of its own (its code and value, the
-parent's status and subject). An Observation with components and no value of its own
-is a panel: its top-level code is not itself a finding.
+`interpretation` decides when there is no value (POS/DET present, NEG/ND absent: how
+phenotype feeds record an excluded sign); one that contradicts the value makes the
+Observation decide nothing.
+
+Each `component` is read like an Observation of its own (its code, value and
+interpretation, the parent's status and subject). An Observation with components and no
+value of its own is a panel: its top-level code is not itself a finding.
 
 Any other value type (valueQuantity, valueString, ...) says nothing the rules can read
 without interpretation (a urinary HVA level needs reference ranges).
@@ -18,12 +22,11 @@ without interpretation (a urinary HVA level needs reference ranges).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any, Final
 
-from service.domain.dates import age_in_months, parse_date
 from service.domain.evidence import Evidence
 from service.ingest import KeptResource
+from service.mappers.timing import PatientClock, Timing, observation_timing, unknown_clock
 from service.terminology import Terminology
 
 #: Observation statuses whose result can be used; `preliminary` makes it preliminary.
@@ -31,10 +34,7 @@ USABLE_STATUSES: Final = frozenset({"final", "amended", "corrected", "preliminar
 
 
 def observation_evidence(
-    kept: KeptResource,
-    terminology: Terminology,
-    birth_date: date | None = None,
-    today: date | None = None,
+    kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
 ) -> list[Evidence]:
     """Evidence from patterns A and B, for the Observation and each component, one per
     criterion and polarity.
@@ -43,41 +43,44 @@ def observation_evidence(
     preliminary, or that has a dataAbsentReason (nor from such a component).
     """
     observation = kept.resource
-    status = observation.get("status")
-    if status not in USABLE_STATUSES or "dataAbsentReason" in observation:
+    if not usable(observation):
         return []
-    preliminary = status == "preliminary"
-    when = recorded_date(observation)
-    on = parse_date(when) or today
-    age = None if birth_date is None or on is None else age_in_months(birth_date, on) // 12
+    preliminary = observation.get("status") == "preliminary" or kept.suspicion
+    timing = timing_of(kept, clock)
 
     found: dict[tuple[str, bool], None] = {}
     for part in _parts(observation):
-        said = _pattern_a(part, terminology)
+        interpretation = terminology.interpretation(part.get("interpretation"))
+        said = _pattern_a(part, terminology, interpretation)
         if said is not None:
-            for criterion in terminology.criteria_in(part.get("code"), age):
+            for criterion in terminology.criteria_in(part.get("code"), timing.age):
                 found[criterion, said] = None
-        if terminology.is_finding_question(part.get("code")):
-            for criterion in terminology.criteria_in(part.get("valueCodeableConcept"), age):
+        if terminology.is_finding_question(part.get("code")) and interpretation is not False:
+            for criterion in terminology.criteria_in(part.get("valueCodeableConcept"), timing.age):
                 found[criterion, True] = None
     return [
-        Evidence(criterion, present, preliminary, kept.reference, kept.path, when)
+        Evidence(criterion, present, preliminary, kept.reference, timing.recorded, timing.age)
         for criterion, present in found
     ]
 
 
-def recorded_date(observation: dict[str, Any]) -> str | None:
-    """When the finding was seen (effective time, else issued), as a FHIR date."""
-    period = observation.get("effectivePeriod")
-    for value in (
-        observation.get("effectiveDateTime"),
-        period.get("start") if isinstance(period, dict) else None,
-        observation.get("effectiveInstant"),
-        observation.get("issued"),
-    ):
-        if isinstance(value, str) and parse_date(value) is not None:
-            return value[:10]
-    return None
+def records_oms(kept: KeptResource, terminology: Terminology) -> bool:
+    """Whether the Observation (or a component) carries an OMS diagnosis code: no
+    recorded diagnosis, but the rationale names it."""
+    observation = kept.resource
+    return usable(observation) and any(
+        terminology.records_diagnosis(part.get(key))
+        for part in _parts(observation)
+        for key in ("code", "valueCodeableConcept")
+    )
+
+
+def usable(observation: dict[str, Any]) -> bool:
+    return observation.get("status") in USABLE_STATUSES and "dataAbsentReason" not in observation
+
+
+def timing_of(kept: KeptResource, clock: PatientClock | None) -> Timing:
+    return observation_timing(kept.resource, clock or unknown_clock())
 
 
 def _parts(observation: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -95,14 +98,20 @@ def _value_keys(element: dict[str, Any]) -> list[str]:
     return [key for key in element if key.startswith("value")]
 
 
-def _pattern_a(element: dict[str, Any], terminology: Terminology) -> bool | None:
-    """What the value says of the finding in `code`: True, False, or None (nothing)."""
+def _pattern_a(
+    element: dict[str, Any], terminology: Terminology, interpretation: bool | None
+) -> bool | None:
+    """What the value (or, without one, the interpretation) says of the finding in
+    `code`: True, False, or None (nothing, or a contradiction)."""
     values = _value_keys(element)
     if not values:
-        return True
+        return True if interpretation is None else interpretation
+    said: bool | None = None
     if values == ["valueBoolean"]:
         value = element["valueBoolean"]
-        return value if isinstance(value, bool) else None
-    if values == ["valueCodeableConcept"]:
-        return terminology.finding_value(element["valueCodeableConcept"])
+        said = value if isinstance(value, bool) else None
+    elif values == ["valueCodeableConcept"]:
+        said = terminology.finding_value(element["valueCodeableConcept"])
+    if said is None or interpretation is None or interpretation == said:
+        return said
     return None

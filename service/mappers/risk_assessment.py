@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from copy import deepcopy
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from html import escape
 
 from service.domain.criteria import Assessment, CriterionResult, CriterionStatus, RiskLevel
-from service.domain.dates import age_in_months, describe_age, parse_date
+from service.domain.dates import describe_age_between
 from service.fhir_json import Json
 from service.mappers.references import reference_to
+from service.mappers.timing import PatientClock
+from service.mappers.track import Track
 from service.terminology import CANONICAL_BASE, Terminology
 
 PROFILE = f"{CANONICAL_BASE}/StructureDefinition/oms-risk-assessment"
@@ -31,16 +34,35 @@ _CONCLUSION = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Circumstances:
+    """What the rationale says besides the criteria: the patient's age (the clock), the
+    tumour-search track, a record sent incomplete, OMS codes outside a Condition, and
+    dates after the assessment that were skipped (reference, element)."""
+
+    clock: PatientClock
+    track: Track
+    incomplete: bool = False
+    oms_mentions: tuple[str, ...] = ()
+    future_dates: tuple[tuple[str, str], ...] = ()
+    #: The start of the current episode when it is a relapse (DESIGN.md, "Episodes").
+    relapse_since: date | None = None
+
+
 def build_risk_assessment(
     assessment: Assessment,
     terminology: Terminology,
     patient: str,
     now: str,
-    birth_date: str | None = None,
+    circumstances: Circumstances,
 ) -> Json:
-    """The RiskAssessment for `patient` (a reference string), dated `now` (FHIR dateTime)."""
+    """The RiskAssessment for `patient` (a reference string), dated `now` (FHIR dateTime).
+
+    `preliminary` when a met criterion rests only on unconfirmed evidence, when OMS is
+    only suspected, or when the record sent was incomplete."""
     vocabulary = _vocabulary(terminology)
-    rationale = _rationale(assessment, terminology, now, birth_date)
+    rationale = _rationale(assessment, terminology, circumstances)
+    preliminary = assessment.preliminary or circumstances.incomplete
     return {
         "resourceType": "RiskAssessment",
         "meta": {"profile": [PROFILE]},
@@ -49,7 +71,7 @@ def build_risk_assessment(
             "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{escape(rationale)}</p></div>',
         },
         "extension": [_criterion_extension(result, terminology) for result in assessment.results],
-        "status": "preliminary" if assessment.preliminary else "final",
+        "status": "preliminary" if preliminary else "final",
         "method": deepcopy(vocabulary.method),
         "subject": {"reference": patient},
         "occurrenceDateTime": now,
@@ -65,26 +87,51 @@ def build_risk_assessment(
 
 
 def _rationale(
-    assessment: Assessment, terminology: Terminology, now: str, birth_date: str | None
+    assessment: Assessment, terminology: Terminology, circumstances: Circumstances
 ) -> str:
-    """The recorded diagnosis, the criteria with the dates of their evidence, the age at
-    assessment, and the conclusion, in words a clinician reads."""
+    """The recorded (or suspected) diagnosis, the criteria with the dates of their
+    evidence, what makes the record less than it seems, the age, the track, and the
+    conclusion, in words a clinician reads."""
     parts: list[str] = []
-    if assessment.diagnoses:
-        dates = sorted(d.recorded for d in assessment.diagnoses if d.recorded)
+    if assessment.diagnosed:
+        dates = sorted(d.recorded for d in assessment.diagnoses if d.recorded and not d.preliminary)
         when = f"recorded {dates[0]}" if dates else "date not recorded"
-        if all(d.preliminary for d in assessment.diagnoses):
-            when += ", not confirmed"
         parts.append(f"Opsoclonus myoclonus syndrome is already diagnosed ({when}).")
+    elif assessment.suspected:
+        parts.append(
+            "Opsoclonus myoclonus syndrome is suspected in the record (provisional, "
+            "differential, unconfirmed or the reason for a request), not diagnosed."
+        )
+    if circumstances.oms_mentions:
+        parts.append(
+            "An observation or report carries the opsoclonus myoclonus syndrome code; that "
+            "is no recorded diagnosis."
+        )
+    if circumstances.relapse_since is not None:
+        parts.append(f"In relapse since {circumstances.relapse_since.isoformat()}.")
     summary = assessment.rationale(terminology.criterion_displays, terminology.not_met_words)
     parts.append(f"{summary}.")
-    birth, today = parse_date(birth_date), parse_date(now)
-    if birth is not None and today is not None:
-        parts.append(f"Age at assessment: {describe_age(age_in_months(birth, today))}.")
-    else:
-        parts.append("Age not recorded.")
+    if circumstances.incomplete:
+        parts.append(
+            "The record sent was incomplete (a page of search results): what was not sent "
+            "may change this assessment."
+        )
+    if circumstances.future_dates:
+        skipped = ", ".join(f"{element} of {ref}" for ref, element in circumstances.future_dates)
+        parts.append(f"Dates later than the assessment were skipped as errors: {skipped}.")
+    parts.append(_age(circumstances.clock))
+    parts.append(f"Tumour search: {circumstances.track.title}.")
     parts.append(_CONCLUSION[assessment.risk])
     return " ".join(parts)
+
+
+def _age(clock: PatientClock) -> str:
+    if clock.birth is None:
+        return "Deceased; age not recorded." if clock.deceased else "Age not recorded."
+    if clock.deceased and clock.today.first != clock.today.last and clock.today.last == clock.now:
+        return "Deceased (date of death not recorded)."
+    age = describe_age_between(clock.birth, clock.today)
+    return f"Age at death: {age}." if clock.deceased else f"Age at assessment: {age}."
 
 
 @dataclass(frozen=True)

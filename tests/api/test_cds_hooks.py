@@ -8,20 +8,29 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from fastapi.testclient import TestClient
 from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.riskassessment import RiskAssessment
 
-from service.app import create_app
-from service.settings import Settings
-from service.terminology import Terminology
+from service.cds.discovery import RECORD_KEYS
+from tests.api.cds_calls import (
+    ES,
+    FEEDBACK,
+    ORIGIN,
+    RS,
+    SERVICE,
+    TOKEN,
+    MakeClient,
+    high_body,
+    outcome_of,
+    post,
+)
 from tests.cds.builders import (
     CORPUS,
     empty_values,
@@ -33,71 +42,8 @@ from tests.cds.builders import (
 )
 from tests.cds.conformance import discovery_problems, response_problems
 from tests.pg import PostgresServer
-from tests.security.keys import AUD, FHIR, ISS, SigningKey, clients_file, es384, jwks, rs384
+from tests.security.keys import AUD, FHIR, ISS, SigningKey, jwks
 from tests.storage.helpers import stored_feedback
-
-ES = es384()
-RS = rs384()
-SERVICE = "/cds-services/oms-screening"
-FEEDBACK = f"{SERVICE}/feedback"
-ORIGIN = "https://sandbox.cds-hooks.org"
-TOKEN = "fhir-access-token-xyz"
-
-MakeClient = Callable[..., TestClient]
-
-
-@pytest.fixture
-def make_client(tmp_path: Path, terminology: Terminology) -> Iterator[MakeClient]:
-    """A TestClient on a fresh app; by default one trusted client holding ES and RS."""
-    opened: list[TestClient] = []
-
-    def make(
-        clients: list[dict[str, Any]] | None = None, *, trusted: bool = True, **settings: Any
-    ) -> TestClient:
-        path = None
-        if trusted:
-            entries = clients or [{"iss": ISS, "jwks": jwks(ES, RS), "fhir_servers": [FHIR]}]
-            path = clients_file(tmp_path / "clients.json", *entries)
-        config = Settings(
-            cds_clients_file=path,
-            cds_insecure_dev=settings.pop("cds_insecure_dev", False),
-            cds_feedback_db=settings.pop("cds_feedback_db", tmp_path / "feedback.sqlite3"),
-            cds_cors_origins=settings.pop("cds_cors_origins", [ORIGIN]),
-            public_base_url=settings.pop("public_base_url", None),
-            **settings,
-        )
-        client = TestClient(create_app(config, terminology), raise_server_exceptions=False)
-        client.__enter__()
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
-
-
-def post(
-    client: TestClient,
-    body: Any,
-    *,
-    path: str = SERVICE,
-    key: SigningKey | None = ES,
-    token: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    sent = {"Content-Type": "application/json", **(headers or {})}
-    if token is None and key is not None:
-        token = key.token(aud=f"http://testserver{path}")
-    if token is not None:
-        sent["Authorization"] = f"Bearer {token}"
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return client.post(path, content=content, headers=sent)
-
-
-def outcome_of(response: httpx.Response) -> tuple[int, str, list[str]]:
-    issue = response.json()["issue"][0]
-    return response.status_code, issue["code"], issue.get("expression", [])
-
 
 # --- discovery ---------------------------------------------------------------------------
 
@@ -115,6 +61,7 @@ def test_discovery_describes_oms_screening(make_client: MakeClient) -> None:
         "conditions",
         "observations",
         "observationsByValue",
+        *RECORD_KEYS,
     }
     assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
     assert all(len(template) < 2048 for template in service["prefetch"].values())
@@ -125,11 +72,6 @@ def test_discovery_is_open_even_without_a_clients_file(make_client: MakeClient) 
 
 
 # --- authentication ----------------------------------------------------------------------
-
-
-def high_body() -> dict[str, Any]:
-    patient_id, prefetch = risk_example("high")
-    return hook_request(prefetch, patient_id=patient_id)
 
 
 @pytest.mark.parametrize("key", [pytest.param(ES, id="ES384"), pytest.param(RS, id="RS384")])
@@ -514,6 +456,7 @@ def test_a_corpus_patient_with_oms_findings_gets_a_card(make_client: MakeClient)
         "conditions": {**body["prefetch"]["Condition"], "entry": conditions},
         "observations": high["observations"],
         "observationsByValue": None,
+        **dict.fromkeys(RECORD_KEYS),  # no treatment recorded
     }
     response = post(make_client(), {**body, "prefetch": prefetch})
     assert response.status_code == 200

@@ -58,8 +58,18 @@ def test_corpus_file_gets_a_result_or_a_clear_4xx(client: TestClient, path: Path
     if is_bundle and path.name not in REFUSED_BUNDLES:
         assert response.status_code == 200, response.text[:500]
         entries = response.json()["entry"]
-        assert entries[0]["resource"]["resourceType"] == "RiskAssessment"
+        risk_assessment = entries[0]["resource"]
+        assert risk_assessment["resourceType"] == "RiskAssessment"
         assert entries[-1]["resource"]["resourceType"] == "Provenance"
+        # Nobody in the corpus has OMS: no criterion is met in any file, the risk is low.
+        statuses = [
+            part["valueCode"]
+            for result in risk_assessment["extension"]
+            for part in result["extension"]
+            if part["url"] == "status"
+        ]
+        assert "met" not in statuses
+        assert risk_assessment["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "low"
         return
     assert response.status_code == 422
     issue = response.json()["issue"][0]

@@ -15,9 +15,10 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 
-from service.api.fhir_server import fhir_client
+from service.api.deps import fhir_client
 from service.app import create_app
 from service.clients.fhir import FhirClient, FhirClientLimits
+from service.gather import RECORD_SEARCHES
 from service.mappers.write_back import KEY_SYSTEM
 from service.settings import Settings
 from service.terminology import Terminology
@@ -52,7 +53,7 @@ def serve_patient(router: respx.MockRouter, resources: list[Json]) -> None:
     for r in resources:
         by_type.setdefault(r["resourceType"], []).append(r)
     router.get(f"{BASE}/Patient/{PATIENT}").respond(200, json=by_type["Patient"][0])
-    for resource_type in ("Condition", "Observation"):
+    for resource_type in ("Condition", "Observation", *(s.resource_type for s in RECORD_SEARCHES)):
         router.get(f"{BASE}/{resource_type}", params={"patient": f"Patient/{PATIENT}"}).respond(
             200, json=searchset(by_type.get(resource_type, []))
         )

@@ -37,7 +37,7 @@ def searchset(resources: list[Json], *, next_url: str | None = None) -> Json:
 
 
 def prefetch_from(bundle: Json) -> tuple[str, Json]:
-    """(patient id, the four prefetch values) from an example Bundle.
+    """(patient id, every prefetch value) from an example Bundle.
 
     Subjects that point at the Patient entry's fullUrl become `Patient/<id>`, as a FHIR
     server's search results would say.
@@ -57,7 +57,22 @@ def prefetch_from(bundle: Json) -> tuple[str, Json]:
         "conditions": searchset(conditions),
         "observations": searchset(observations),
         "observationsByValue": searchset([]),
+        **{
+            key: searchset([r for r in resources if r["resourceType"] in types])
+            for key, types in RECORD_KEY_TYPES.items()
+        },
     }
+
+
+#: The record searches' prefetch keys (the treatment record, reports) and what they hold.
+RECORD_KEY_TYPES: dict[str, tuple[str, ...]] = {
+    "medicationRequests": ("MedicationRequest",),
+    "medicationAdministrations": ("MedicationAdministration",),
+    "medicationStatements": ("MedicationStatement",),
+    "procedures": ("Procedure",),
+    "serviceRequests": ("ServiceRequest",),
+    "diagnosticReports": ("DiagnosticReport",),
+}
 
 
 def hook_request(

@@ -17,11 +17,13 @@ from service.cds.prefetch import FetchLimits, Found, gather
 from service.cds.request import parse_hook_request
 from service.cds.screen import assess_hook
 from service.clients.fhir import FhirClient
+from service.gather import RECORD_SEARCHES
 from service.security.clients import TrustedClient
 from service.terminology import Terminology
 from tests.cds.builders import hook_request, risk_example, searchset
 
 FHIR = "https://ehr.example.org/fhir"
+RECORD_TYPES = [search.resource_type for search in RECORD_SEARCHES]
 CLIENT = TrustedClient(iss="https://ehr.example.org", fhir_servers=(FHIR,))
 TOKEN = "fhir-access-token-123"
 
@@ -148,8 +150,15 @@ def test_everything_absent_is_read_from_the_server(terminology: Terminology) -> 
     by_value = respx.get(url__regex=rf"{FHIR}/Observation\?.*&value-concept=").mock(
         return_value=httpx.Response(200, json=searchset([]))
     )
+    records = [
+        respx.get(url__regex=rf"{FHIR}/{resource_type}\?").mock(
+            return_value=httpx.Response(200, json=searchset([]))
+        )
+        for resource_type in RECORD_TYPES
+    ]
     found = run(hook_request(patient_id=patient_id, fhir_server=FHIR + "/"), terminology)
     assert (by_code.call_count, by_value.call_count) == (1, 1)
+    assert [r.call_count for r in records] == [1] * len(RECORD_TYPES)
     assert len(found) == 6
     assert "authorization" not in by_code.calls.last.request.headers
 

@@ -176,17 +176,20 @@ class Seeded:
     oms_high_entries: tuple[Location, ...]
     bob: str
     lawrence: str
+    #: A child with OMS in relapse and a treatment record (examples/relapse.json).
+    oms_relapse: str = ""
 
 
 @pytest.fixture(scope="session")
 def seeded(fhir: httpx.Client) -> Seeded:
     run = seed.new_run_id()
     high = seed.post_transaction(fhir, seed.oms_transaction("high", run))
+    relapse = seed.post_transaction(fhir, seed.oms_transaction("relapse", run))
     patients = {key: seed.synthea_patient(key) for key in seed.SYNTHEA_PATIENTS}
     seed.post_transaction(fhir, seed.synthea_support_transaction(list(patients.values())))
     ids = {key: seed.post_transaction(fhir, bundle)[0].id for key, bundle in patients.items()}
     assert high[0].resource_type == "Patient"
-    return Seeded(run, high[0].id, tuple(high), ids["bob"], ids["lawrence"])
+    return Seeded(run, high[0].id, tuple(high), ids["bob"], ids["lawrence"], relapse[0].id)
 
 
 @pytest.fixture(scope="session")

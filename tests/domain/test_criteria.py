@@ -66,7 +66,9 @@ def test_criterion_is_three_valued(evidence: list[Evidence], expected: str) -> N
         pytest.param((NB, BS), (OPSO, MA), RiskLevel.LOW, id="oncology-irritability-low"),
         pytest.param((OPSO,), (), RiskLevel.MODERATE, id="opsoclonus-alone-3-unknown"),
         pytest.param((OPSO,), (NB,), RiskLevel.MODERATE, id="opsoclonus-alone-2-unknown"),
-        pytest.param((OPSO,), (NB, MA, BS), RiskLevel.LOW, id="opsoclonus-alone-rest-not-met"),
+        # Contract v3: opsoclonus met is at least moderate, whatever the others (v2: low).
+        pytest.param((OPSO,), (NB, MA, BS), RiskLevel.MODERATE, id="opsoclonus-alone-rest-not-met"),
+        pytest.param((OPSO, BS), (NB, MA), RiskLevel.MODERATE, id="opsoclonus-and-behaviour"),
         pytest.param((MA,), (), RiskLevel.LOW, id="ataxia-alone-low"),
         pytest.param((), (), RiskLevel.LOW, id="nothing-known-low"),
         pytest.param((), (NB, OPSO, MA, BS), RiskLevel.LOW, id="all-refuted-low"),
@@ -101,12 +103,21 @@ def test_without_the_properties_two_met_is_not_moderate() -> None:
             False,
             id="diagnosis-outranks-high",
         ),
+        # Contract v3: a provisional OMS Condition is a suspicion: at least moderate,
+        # preliminary (v2: certain).
         pytest.param(
             [],
             (Diagnosis("Condition/oms", True),),
-            RiskLevel.CERTAIN,
+            RiskLevel.MODERATE,
             True,
-            id="provisional-diagnosis-preliminary",
+            id="provisional-diagnosis-is-a-suspicion",
+        ),
+        pytest.param(
+            [present(NB), present(OPSO), present(MA)],
+            (Diagnosis("Condition/oms", True),),
+            RiskLevel.HIGH,
+            True,
+            id="suspicion-keeps-the-criteria-risk-when-higher",
         ),
         pytest.param(
             [],
@@ -169,9 +180,9 @@ def test_identical_evidence_counts_once() -> None:
     assert result.result_for(NB).evidence == (present(NB, "Condition/x"),)
 
 
-def test_source_path_does_not_make_evidence_distinct() -> None:
-    first = Evidence(NB, True, False, "Condition/x", "Bundle.entry[0].resource")
-    second = Evidence(NB, True, False, "Condition/x", "Bundle.entry[5].resource")
+def test_dates_do_not_make_evidence_distinct() -> None:
+    first = Evidence(NB, True, False, "Condition/x", "2026-01-02")
+    second = Evidence(NB, True, False, "Condition/x", "2026-03-04")
     assert assess(CRITERIA, [first, second]).result_for(NB).evidence == (first,)
 
 

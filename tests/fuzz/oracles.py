@@ -85,12 +85,13 @@ def risk_assessment_problem(bundle: dict[str, Any], terminology: Terminology) ->
         diagnosed = rationale.startswith("Opsoclonus myoclonus syndrome is already diagnosed")
         return None if diagnosed else "risk certain without a recorded diagnosis"
     signs, alone = terminology.neurological_signs, terminology.warrants_work_up_alone
+    suspected = risk["prediction"][0]["rationale"].startswith(
+        "Opsoclonus myoclonus syndrome is suspected"
+    )
     if met >= 3:
         expected = "high"
-    elif (met == 2 and met_criteria & signs) or (
-        met == 1 and met_criteria <= alone and unknown >= 1
-    ):
-        expected = "moderate"
+    elif (met == 2 and met_criteria & signs) or met_criteria & alone or suspected:
+        expected = "moderate"  # contract v3: opsoclonus met, or a suspected OMS
     else:
         expected = "low"
     if level != expected:

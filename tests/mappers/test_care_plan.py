@@ -14,6 +14,7 @@ from service.domain.evidence import Evidence
 from service.mappers.care_plan import CHECKLIST, WORKUP, build_care_plan, plan_for
 from service.mappers.risk_assessment import build_risk_assessment
 from service.terminology import Terminology
+from tests.builders import circumstances, track
 
 NOW = "2026-11-25T10:00:00Z"
 CRITERIA = ("neuroblastoma", "opsoclonus", "myoclonus-ataxia", "behavior-sleep")
@@ -34,12 +35,18 @@ def risk_assessment(terminology: Terminology, **statuses: str) -> dict[str, Any]
         if status != "unknown"
     ]
     return build_risk_assessment(
-        assess(terminology.criteria, evidence), terminology, "Patient/p1", NOW
+        assess(terminology.criteria, evidence),
+        terminology,
+        "Patient/p1",
+        NOW,
+        circumstances(terminology),
     )
 
 
 def plan(terminology: Terminology, url: str, ra: dict[str, Any]) -> dict[str, Any]:
-    return build_care_plan(url, terminology, ra, "urn:uuid:ra", "Patient/p1", NOW)
+    return build_care_plan(
+        url, terminology, ra, "urn:uuid:ra", "Patient/p1", NOW, track(terminology)
+    )
 
 
 def codes(care_plan: dict[str, Any]) -> list[str]:

@@ -11,13 +11,18 @@ from service.domain.criteria import assess
 from service.domain.evidence import Evidence
 from service.mappers.risk_assessment import CRITERION_RESULT, PROFILE, build_risk_assessment
 from service.terminology import Terminology
+from tests.builders import circumstances
 
 NOW = "2026-11-25T10:00:00Z"
 
 
 def build(terminology: Terminology, *evidence: Evidence) -> dict[str, Any]:
     return build_risk_assessment(
-        assess(terminology.criteria, evidence), terminology, "Patient/p1", NOW
+        assess(terminology.criteria, evidence),
+        terminology,
+        "Patient/p1",
+        NOW,
+        circumstances(terminology),
     )
 
 

@@ -20,6 +20,8 @@ from service.app import create_app
 from service.settings import Settings
 from service.terminology import Terminology
 from tests.test_clinical_semantics_v2 import accepted_bodies
+from tests.test_clinical_semantics_v3 import accepted_bodies as accepted_v3_bodies
+from tests.test_course_of_treatment import accepted_bodies as course_bodies
 
 pytestmark = pytest.mark.validator
 
@@ -69,6 +71,18 @@ def outcomes(
         )
         assert response.status_code == 200, name
         (answers / f"answer-v2-{name}.json").write_bytes(response.content)
+    for name, body in accepted_v3_bodies():
+        response = client.post(
+            "/fhir/$oms-assess", content=body, headers={"Content-Type": "application/fhir+json"}
+        )
+        assert response.status_code == 200, name
+        (answers / f"answer-v3-{name}.json").write_bytes(response.content)
+    for name, body in course_bodies():
+        response = client.post(
+            "/fhir/$oms-assess", content=body, headers={"Content-Type": "application/fhir+json"}
+        )
+        assert response.status_code == 200, name
+        (answers / f"answer-course-{name}.json").write_bytes(response.content)
     (answers / "metadata.json").write_bytes(client.get("/fhir/metadata").content)
     for number, resource in enumerate(_suggested_resources(terminology)):
         (answers / f"suggested-{number}.json").write_bytes(orjson.dumps(resource))
@@ -125,10 +139,29 @@ def errors(outcome: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+#: Code systems of implementation guides the offline validator has no package for: the one
+#: error each may cause is that its definition is not found (US Core is not on PyPI or npm).
+EXTERNAL_SYSTEMS = ("http://hl7.org/fhir/us/core/CodeSystem/condition-category",)
+
+
+def _unresolvable_external(error: tuple[str, str]) -> bool:
+    return any(
+        f"No definition could be found for URL value '{system}'" in error[1]
+        for system in EXTERNAL_SYSTEMS
+    )
+
+
 def test_every_generated_resource_is_valid(outcomes: dict[str, Any]) -> None:
     names = sorted(p.name for p in GENERATED.glob("*.json"))
     assert len(names) >= 30
-    assert {name: errors(outcomes[name]) for name in names} == {name: [] for name in names}
+    found = {
+        name: [e for e in errors(outcomes[name]) if not _unresolvable_external(e)] for name in names
+    }
+    assert found == {name: [] for name in names}
+    # Only the ValueSet that needs US Core's category may meet that one error.
+    assert [n for n in names if any(map(_unresolvable_external, errors(outcomes[n])))] == [
+        "ValueSet-oms-reported-condition-category.json"
+    ]
 
 
 @pytest.mark.parametrize("case", ["high", "moderate", "low"])
@@ -140,6 +173,18 @@ def test_the_service_answer_for_each_example_is_valid(outcomes: dict[str, Any], 
 def test_the_answer_for_each_contract_v2_case_is_valid(outcomes: dict[str, Any], name: str) -> None:
     """Including `certain` (a recorded diagnosis), contained and component evidence."""
     assert errors(outcomes[f"answer-v2-{name}.json"]) == []
+
+
+@pytest.mark.parametrize("name", [name for name, _ in accepted_v3_bodies()])
+def test_the_answer_for_each_contract_v3_case_is_valid(outcomes: dict[str, Any], name: str) -> None:
+    """Including the adult work-up, a suspicion, an incomplete record, reports and reasons."""
+    assert errors(outcomes[f"answer-v3-{name}.json"]) == []
+
+
+@pytest.mark.parametrize("name", [name for name, _ in course_bodies()])
+def test_the_answer_for_each_course_case_is_valid(outcomes: dict[str, Any], name: str) -> None:
+    """CarePlans that follow the course: statuses, outcomeReference, progress."""
+    assert errors(outcomes[f"answer-course-{name}.json"]) == []
 
 
 def test_the_capability_statement_is_valid(outcomes: dict[str, Any]) -> None:

@@ -15,3 +15,4 @@ Alias: $OMSCHECK = http://oms-cds.org/fhir/CodeSystem/oms-therapy-checklist
 Alias: $OMSWORKUP = http://oms-cds.org/fhir/CodeSystem/oms-diagnostic-workup
 Alias: $OMSMETHOD = http://oms-cds.org/fhir/CodeSystem/oms-assessment-method
 Alias: $CRITRES = http://oms-cds.org/fhir/StructureDefinition/oms-criterion-result
+Alias: $V3INTERP = http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation

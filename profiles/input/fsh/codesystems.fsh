@@ -12,7 +12,7 @@ Description: "The four diagnostic criteria for opsoclonus myoclonus syndrome (Ge
 * ^property[0].type = #boolean
 * ^property[1].code = #warrants-work-up-alone
 * ^property[1].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#warrants-work-up-alone"
-* ^property[1].description = "Met alone, while another criterion is unknown, this criterion already warrants the work-up (risk moderate): opsoclonus in a child always warrants a tumour search."
+* ^property[1].description = "Met, this criterion warrants the work-up whatever the others are (risk at least moderate): opsoclonus always warrants the tumour search of the patient's age, and one negative search rules nothing out."
 * ^property[1].type = #boolean
 * ^property[2].code = #not-met-wording
 * ^property[2].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#not-met-wording"
@@ -85,7 +85,8 @@ Description: "Work-up steps proposed when an OMS criterion is not met and the di
 * ^caseSensitive = true
 * ^content = #complete
 * ^experimental = false
-* #neuroblastoma-search "Search for a neuroblastoma" "Urine homovanillic acid (HVA) and vanillylmandelic acid (VMA), and MIBG scintigraphy and/or cross-sectional imaging (CT or MRI of chest, abdomen and pelvis)."
+* #neuroblastoma-search "Search for a neuroblastoma" "The paediatric tumour search: CT or MRI of chest, abdomen and pelvis (the most sensitive), urine homovanillic acid (HVA) and vanillylmandelic acid (VMA), and MIBG scintigraphy; repeated when negative."
+* #paraneoplastic-search "Search for a paraneoplastic tumour or an infection" "The adult search for the trigger of OMS: CT of chest, abdomen and pelvis, FDG-PET when negative, mammography and pelvic ultrasound in women, onconeural and neuronal-surface antibodies in serum and CSF, CSF studies; repeated at 3-6 months, then every 6 months for up to 4 years, when negative (EFNS 2011)."
 * #opsoclonus-examination "Examine for opsoclonus" "Neuro-ophthalmological examination for opsoclonus or ocular flutter (video recording helps)."
 * #myoclonus-ataxia-examination "Examine for myoclonus and ataxia" "Neurological examination for myoclonus and ataxia (gait, trunk, limbs)."
 * #behavior-sleep-assessment "Assess behaviour and sleep" "Neurological and behavioural assessment for irritability, rage and sleep disturbance (parent-reported sleep and behaviour history)."

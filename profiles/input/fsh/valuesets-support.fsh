@@ -9,6 +9,12 @@ Description: "Observation values that say the finding named by Observation.code 
 * $SCT#373066001 "Yes"
 * $LOINC#LA33-6 "Yes"
 * $V2YN#Y "Yes"
+* $SCT#373573001 "Clinical finding present (situation)"
+* $SCT#373573001 ^extension[0].url = $VSCOMMENT
+* $SCT#373573001 ^extension[0].valueString = "Display as published in FHIR implementation guides and phenotype feeds (NCPI, MII forms): Clinical finding present (situation)."
+* $LOINC#LA9633-4 "Present"
+* $LOINC#LA9633-4 ^extension[0].url = $VSCOMMENT
+* $LOINC#LA9633-4 ^extension[0].valueString = "Display as published in HL7 genomics and phenomics implementation guides (Present)."
 
 ValueSet: OmsFindingAbsent
 Id: oms-finding-absent
@@ -21,6 +27,30 @@ Description: "Observation values that say the finding named by Observation.code 
 * $SCT#373067005 "No"
 * $LOINC#LA32-8 "No"
 * $V2YN#N "No"
+* $SCT#373572006 "Clinical finding absent (situation)"
+* $SCT#373572006 ^extension[0].url = $VSCOMMENT
+* $SCT#373572006 ^extension[0].valueString = "Display as published in FHIR implementation guides and phenotype feeds (NCPI, MII forms): Clinical finding absent (situation)."
+* $LOINC#LA9634-2 "Absent"
+* $LOINC#LA9634-2 ^extension[0].url = $VSCOMMENT
+* $LOINC#LA9634-2 ^extension[0].valueString = "Display as published in HL7 genomics and phenomics implementation guides (Absent)."
+
+ValueSet: OmsInterpretationPresent
+Id: oms-interpretation-present
+Title: "Interpretation: finding present"
+Description: "Observation.interpretation codes that say the finding is present. They decide only when the Observation has no value; one that contradicts the value makes the Observation decide nothing."
+* ^status = #active
+* ^experimental = false
+* $V3INTERP#POS "Positive"
+* $V3INTERP#DET "Detected"
+
+ValueSet: OmsInterpretationAbsent
+Id: oms-interpretation-absent
+Title: "Interpretation: finding absent"
+Description: "Observation.interpretation codes that say the finding is absent: how phenotype feeds (Phenopackets on FHIR, research registries) record an excluded sign. They decide only when the Observation has no value; one that contradicts the value makes the Observation decide nothing."
+* ^status = #active
+* ^experimental = false
+* $V3INTERP#NEG "Negative"
+* $V3INTERP#ND "Not detected"
 
 ValueSet: OmsRiskLevel
 Id: oms-risk-level
@@ -198,3 +228,13 @@ Description: "Orphanet: oms-cds emits what HL7 Terminology's Orphanet NamingSyst
 * uniqueId[2].type = #oid
 * uniqueId[2].value = "1.3.6.1.4.1.12559.11.10.1.3.1.44.5"
 * uniqueId[2].preferred = false
+
+ValueSet: OmsReportedConditionCategory
+Id: oms-reported-condition-category
+Title: "Condition categories that are reports, not findings"
+Description: "Condition.category codes that mark a condition as a concern raised by the patient, a relative or a care team rather than a clinician's diagnosis. Such a Condition without a verificationStatus counts only as unconfirmed evidence (DESIGN.md, 'Who a finding is about')."
+* ^status = #active
+* ^experimental = false
+* http://hl7.org/fhir/us/core/CodeSystem/condition-category#health-concern "Health Concern"
+* http://hl7.org/fhir/us/core/CodeSystem/condition-category#health-concern ^extension[0].url = $VSCOMMENT
+* http://hl7.org/fhir/us/core/CodeSystem/condition-category#health-concern ^extension[0].valueString = "US Core's Condition category for health concerns (US Core 3.1 and later); the display is US Core's."

@@ -1,27 +1,26 @@
-"""The use cases assess-a-patient and assess-and-persist, against a FHIR server.
+"""Assess a patient held by the FHIR server, and optionally write the results back.
 
-Read the patient (`service.gather`), assess it with the engine every entry point shares,
-and, when asked, write the RiskAssessment, CarePlan and Provenance back in one idempotent
-transaction: conditional creates keyed on the patient, the evidence read (with its
-versions) and the rule set (`service.mappers.write_back`), then answer with the
-resources as the server stored them.
+Read the patient (`service.gather`), assess it with the engine every entry point
+shares, and, when asked, write the RiskAssessment, CarePlan and Provenance back in one
+idempotent transaction (`service.usecases.persist`), then answer with the resources as
+the server stored them. The whole operation, reads and writes, is bounded by one
+deadline (`OMS_FHIR_DEADLINE`): past it the answer is a 504, whatever was under way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 from dataclasses import dataclass
-from typing import Any, Final
 
 from service import gather
-from service.clients.fhir import FhirClient, parse_location
+from service.clients.fhir import FhirClient, Location, parse_location
 from service.engine import AssessmentResult, assess_ingested
-from service.errors import UnprocessablePayload, UpstreamError
+from service.errors import OmsError, UnprocessablePayload, UpstreamError, UpstreamTimeout
 from service.fhir_json import Json
 from service.ingest import IngestResult, ingest_document
-from service.mappers import write_back
+from service.metrics import ASSESSMENTS, UPSTREAM_ERRORS, count_upstream
 from service.terminology import Terminology
+from service.usecases.persist import persist_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +32,35 @@ class PatientAnswer:
 
 
 async def assess_patient(
+    client: FhirClient,
+    terminology: Terminology,
+    patient_id: str,
+    *,
+    persist: bool,
+    deadline: float,
+) -> PatientAnswer:
+    """The assessment of `Patient/{patient_id}` on the client's server, within `deadline`
+    seconds; `persist` stores it there too.
+
+    NotFound (404) for an unknown patient, UpstreamError (502) when the server fails or
+    its data cannot be assessed, UpstreamTimeout (504) past the deadline.
+    """
+    try:
+        async with asyncio.timeout(deadline):
+            answer = await _assess(client, terminology, patient_id, persist=persist)
+    except OmsError as exc:
+        count_upstream("fhir-patient", exc)
+        raise
+    except TimeoutError:
+        UPSTREAM_ERRORS.labels("fhir-patient", "deadline").inc()
+        raise UpstreamTimeout(
+            f"The FHIR server did not complete the operation within {deadline:g} s"
+        ) from None
+    ASSESSMENTS.labels("fhir-patient", answer.risk).inc()
+    return answer
+
+
+async def _assess(
     client: FhirClient, terminology: Terminology, patient_id: str, *, persist: bool
 ) -> PatientAnswer:
     ingested = await _read_patient_data(client, terminology, patient_id)
@@ -76,49 +104,7 @@ async def _write_back(
     }
 
 
-def persist_transaction(
-    ingested: IngestResult,
-    result: AssessmentResult,
-    terminology: Terminology,
-    *,
-    author: str | None = None,
-) -> Json:
-    """The idempotent transaction that stores an assessment: conditional creates keyed on
-    the patient, the evidence (with its versions) and the rule set. `author` (the SMART
-    app's clinician) joins the Provenance as enterer; the key does not depend on it."""
-    fingerprints = [
-        write_back.evidence_fingerprint(kept.resource, kept.reference)
-        for kept in (*ingested.conditions, *ingested.observations)
-    ]
-    key = write_back.assessment_key(
-        ingested.patient, fingerprints, write_back.rule_set_version(terminology)
-    )
-    entries = [(entry["fullUrl"], entry["resource"]) for entry in result.bundle["entry"]]
-    if author is not None:
-        entries = [(url, _with_author(resource, author)) for url, resource in entries]
-    return write_back.transaction(entries, key)
-
-
-def _with_author(resource: Json, author: str) -> Json:
-    if resource["resourceType"] != "Provenance":
-        return resource
-    provenance = copy.deepcopy(resource)
-    provenance["agent"].append({"type": _ENTERER, "who": {"reference": author}})
-    return provenance
-
-
-_ENTERER: Final = {
-    "coding": [
-        {
-            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-            "code": "enterer",
-            "display": "Enterer",
-        }
-    ]
-}
-
-
-async def _stored(client: FhirClient, entry: Json, location: Any) -> Json:
+async def _stored(client: FhirClient, entry: Json, location: Location) -> Json:
     """The resource as stored: from the response (`Prefer: return=representation`) when
     the server put it there for a resource just created, else read back."""
     resource = entry.get("resource")
@@ -134,7 +120,7 @@ async def _stored(client: FhirClient, entry: Json, location: Any) -> Json:
     return read
 
 
-def _locations(response: Json) -> list[tuple[Json, Any]]:
+def _locations(response: Json) -> list[tuple[Json, Location]]:
     """Each response entry and where it was stored (created, or found by its condition)."""
     locations = []
     for entry in response.get("entry") or []:

@@ -1,0 +1,83 @@
+"""Screen a CDS Hooks `patient-view` call: read the request, gather the data, answer cards.
+
+The pieces live in `service.cds` (request, prefetch, screen, cards); this module puts
+them in order. The request is read and the data screened in worker threads: a
+10,000-resource prefetch is 7.5 MB, which would stall every other request on the event
+loop; the data missing from the prefetch are read from the client's `fhirServer` on the
+event loop.
+
+Who the caller is, and spending its token, is the route's business (`api/cds_auth`): the
+caller comes in here only to say which FHIR servers it may have read.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from anyio import to_thread
+
+from service.cds.discovery import prefetch_keys
+from service.cds.prefetch import FetchLimits, gather, missing_records
+from service.cds.request import parse_hook_request
+from service.cds.screen import screen
+from service.fhir_json import Json
+from service.metrics import ASSESSMENTS
+from service.security.clients import TrustedClient
+from service.settings import Settings
+from service.terminology import Terminology
+
+log = logging.getLogger("oms_cds.cds")
+
+#: Risks whose checklist follows the course of treatment (DESIGN.md).
+FOLLOWS_THE_COURSE = frozenset({"certain", "high"})
+
+
+@dataclass(frozen=True, slots=True)
+class HookAnswer:
+    """The cards (`[]` for low risk) and the risk level behind them."""
+
+    cards: list[Json]
+    risk: str
+
+
+def fetch_limits(settings: Settings) -> FetchLimits:
+    """The bounds on the FHIR-server fallback (`OMS_CDS_FHIR_*`, `OMS_MAX_BODY_BYTES`)."""
+    return FetchLimits(
+        settings.cds_fhir_timeout_seconds, settings.cds_fhir_max_pages, settings.max_body_bytes
+    )
+
+
+async def screen_hook(
+    body: bytes,
+    caller: TrustedClient,
+    terminology: Terminology,
+    limits: FetchLimits,
+    *,
+    app_launch_url: str,
+) -> HookAnswer:
+    """The cards for the hook request in `body`.
+
+    BadHookRequest (400) for a request this service cannot answer, PreconditionFailed
+    (412) when the data cannot be had, UnprocessablePayload (422) for data that cannot
+    be assessed or concern another patient. `app_launch_url` is the clinician app the
+    cards link to.
+    """
+    keys = prefetch_keys(terminology)
+    request = await to_thread.run_sync(parse_hook_request, body)
+    found = await gather(request, keys, caller, limits, records_from_prefetch_only=True)
+    risk, cards = await to_thread.run_sync(
+        partial(screen, request, found, terminology, app_launch_url=app_launch_url)
+    )
+    missing = missing_records(request, keys)
+    if risk in FOLLOWS_THE_COURSE and missing:
+        # The checklist follows what was given: read the treatment record the EHR did
+        # not prefetch (most calls are low risk and never need it).
+        found = [*found, *await gather(request, missing, caller, limits)]
+        risk, cards = await to_thread.run_sync(
+            partial(screen, request, found, terminology, app_launch_url=app_launch_url)
+        )
+    ASSESSMENTS.labels("cds-hook", risk).inc()
+    log.info("cds hook answered", extra={"hook_instance": request.hook_instance})
+    return HookAnswer(cards, risk)
