@@ -49,15 +49,17 @@ def create_app(settings: Settings | None = None, terminology: Terminology | None
     app.include_router(metrics.router)
     app.include_router(fhir.router)
     app.include_router(fhir_server.router)
-    cds_hooks.install(app)
-    smart_app.install(app)
-    # Innermost of the middlewares, so its 503s are logged and counted like any answer.
+    # Added before cds_hooks.install adds /cds-services' CORS, so CORS wraps it: a browser
+    # can read its 503, and preflights are never held back. Inside the request log and
+    # the metrics, so its 503s are logged and counted like any answer.
     app.add_middleware(
         AdmissionMiddleware,
         limits=Limits(settings.max_concurrent_requests, settings.max_bytes_in_flight),
         wait=settings.admission_wait_seconds,
         max_body_bytes=settings.max_body_bytes,
     )
+    cds_hooks.install(app)
+    smart_app.install(app)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(PathCourtesyMiddleware)

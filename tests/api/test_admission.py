@@ -229,3 +229,43 @@ def test_a_chunked_body_that_outgrows_the_room_left_gets_503(terminology: Termin
     assert second.json()["issue"][0]["code"] == "transient"
     assert first.status_code == 200
     assert first.json()["entry"][0]["resource"]["resourceType"] == "RiskAssessment"
+
+
+def test_a_refused_cds_call_carries_cors_headers_and_preflights_pass(
+    terminology: Terminology,
+) -> None:
+    """A browser CDS client can read the 503; its preflight is never held back."""
+    origin = "https://ehr.example"
+    settings = Settings(
+        max_concurrent_requests=1, admission_wait_seconds=0, cds_cors_origins=[origin]
+    )
+    app = create_app(settings, terminology)
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        go_on = asyncio.Event()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            yield BODY[:100]
+            await go_on.wait()
+            yield BODY[100:]
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://oms") as client:
+            held = asyncio.ensure_future(
+                client.post(ASSESS, content=slow_body(), headers=FHIR_JSON)
+            )
+            await asyncio.sleep(0.05)
+            cors = {"Origin": origin, "Content-Type": "application/json"}
+            refused = await client.post(HOOK, content=HOOK_REQUEST, headers=cors)
+            preflight = await client.options(
+                HOOK, headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+            )
+            go_on.set()
+            return await held, refused, preflight
+
+    held, refused, preflight = asyncio.run(scenario())
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    assert refused.headers["access-control-allow-origin"] == origin
+    assert preflight.status_code == 200
+    assert held.status_code == 200
