@@ -12,6 +12,8 @@
   nginx, and the PostgreSQL replay check vs SQLite (starts its own PostgreSQL and nginx).
 - cds: [7] CDS Hooks patient-view with a 5,000- and a 10,000-resource prefetch /
   `$oms-assess` on the same resources as a Bundle: p50, p95 and peak memory growth.
+- course: [9] a 10,000-resource record with 1,000 medication records: `$oms-assess` /
+  `orjson.loads`, and patient-view / `$oms-assess` (the checklist follows the course).
 - profile: pyinstrument profile of `assess_payload` on 10k entries, and the in-process time
   of each stage of a 10,000-resource patient-view (not part of `all`).
 
@@ -31,10 +33,12 @@ from pathlib import Path
 
 import orjson
 
-from bench import benchmarks, patient_view, replicas
+from bench import benchmarks, course, patient_view, replicas
 from bench.server import Server
 
-CHOICES = ("all", "latency", "memory", "healthz", "cds", "throughput", "replicas", "profile")
+CHOICES = (
+    "all", "latency", "memory", "healthz", "cds", "course", "throughput", "replicas", "profile"
+)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     figures: dict[str, object] = {}
     which = args.which
-    if which in ("all", "latency", "healthz", "cds"):
+    if which in ("all", "latency", "healthz", "cds", "course"):
         # Dev mode (no client JWT) so the same process answers hook calls too.
         with Server(cds_dev=True) as server:
             if which in ("all", "latency"):
@@ -70,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures["patient_view"] = patient_view.patient_view(sizes, server)
             if which in ("all", "healthz"):
                 figures["healthz_hook"] = patient_view.healthz_during_hook(sizes, server)
+            if which in ("all", "course"):
+                figures["course"] = course.course(sizes, server)
     if which in ("all", "memory"):
         figures["memory"] = benchmarks.memory(sizes)
     if which in ("all", "throughput"):
