@@ -12,7 +12,7 @@ refuses the start: a silently partial table would miscount what a child was give
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
@@ -30,6 +30,8 @@ TRACKING_EXTENSION: Final = f"{CANONICAL_BASE}/StructureDefinition/oms-course-tr
 CHECKLIST_SYSTEM: Final = f"{CANONICAL_BASE}/CodeSystem/oms-therapy-checklist"
 
 Pair = tuple[str, str]
+#: Raw (system, code) answers `tracks` remembers, at most.
+_MEMO_SIZE: Final = 65_536
 Normalise = Callable[[str, str], Pair]
 _NO_CLASSES: Final[Mapping[Pair, frozenset[str]]] = MappingProxyType({})
 _NO_PAIRS: Final[Mapping[Pair, Pair]] = MappingProxyType({})
@@ -50,6 +52,20 @@ class TreatmentTerminology:
     _classes: Mapping[Pair, frozenset[str]]
     _ingredients: Mapping[Pair, Pair]
     _displays: Mapping[Pair, str]
+    _memo: dict[Pair, bool] = field(default_factory=dict, repr=False)
+
+    def tracks(self, system: str, code: str) -> bool:
+        """Whether this raw (system, code) falls in an agent class, itself or as a product.
+
+        Asked for every coding of every Observation and medication record while the
+        request is walked, mostly the same few hundred codes: answers are remembered."""
+        known = self._memo.get((system, code))
+        if known is None:
+            pair = self._normalise(system, code)
+            known = pair in self._classes or pair in self._ingredients
+            if len(self._memo) < _MEMO_SIZE:
+                self._memo[system, code] = known
+        return known
 
     def classify(self, codings: Iterable[Pair]) -> frozenset[str]:
         """The agent classes (ValueSet canonicals) any of these (system, code) pairs falls in,
