@@ -45,6 +45,7 @@ from service.ingest.heads import Head
 from service.ingest.parsed import ingest_dict, ingest_parsed
 from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, KeptResource, is_input_path
 from service.ingest.skeleton import (
+    RawEntry,
     SkeletonUnsure,
     decode_skeleton,
     ingest_skeleton,
@@ -71,6 +72,7 @@ __all__ = [
     "IngestResult",
     "Json",
     "KeptResource",
+    "RawEntry",
     "collector_paused",
     "ingest",
     "ingest_document",
