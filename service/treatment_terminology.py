@@ -17,11 +17,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-import orjson
-
 from service.domain.course import TrackedItem, TrackingRule
 from service.errors import TerminologyError
 from service.fhir_json import Json
+from service.profile_files import read_resource
 
 CANONICAL_BASE: Final = "http://oms-cds.org/fhir"
 CHECKLIST_FILE: Final = "PlanDefinition-oms-therapy-checklist.json"
@@ -110,7 +109,7 @@ def load_treatment_terminology(
         return TreatmentTerminology(
             (), _NO_WORDS_BY_URL, normalise, _NO_CLASSES, _NO_PAIRS, _NO_WORDS
         )
-    checklist = _read(folder / CHECKLIST_FILE, "PlanDefinition")
+    checklist = read_resource(folder / CHECKLIST_FILE, "PlanDefinition")
     tracked = tuple(_tracked(checklist, value_sets))
     urls = {url for item in tracked for url in item.classes}
     classes: dict[Pair, set[str]] = {}
@@ -120,7 +119,9 @@ def load_treatment_terminology(
             classes.setdefault(pair, set()).add(url)
             if display:
                 displays.setdefault(pair, display)
-    ingredients = _products(_read(folder / CONCEPT_MAP_FILE, "ConceptMap"), normalise, displays)
+    ingredients = _products(
+        read_resource(folder / CONCEPT_MAP_FILE, "ConceptMap"), normalise, displays
+    )
     orphans = {target for target in ingredients.values() if target not in classes}
     if orphans:
         raise TerminologyError(
@@ -136,18 +137,6 @@ def load_treatment_terminology(
         _ingredients=MappingProxyType(ingredients),
         _displays=MappingProxyType(displays),
     )
-
-
-def _read(path: Path, resource_type: str) -> Json:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise TerminologyError(f"terminology file {path} is missing") from None
-    except orjson.JSONDecodeError as exc:
-        raise TerminologyError(f"terminology file {path} is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("resourceType") != resource_type:
-        raise TerminologyError(f"terminology file {path} is not a {resource_type}")
-    return data
 
 
 def _tracked(checklist: Json, value_sets: Mapping[str, Json]) -> Iterable[TrackedItem]:
