@@ -15,12 +15,13 @@ implementation of it; the service stores nothing and calls no FHIR server for th
 from __future__ import annotations
 
 import re
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Final
 
+import orjson
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -38,9 +39,16 @@ from service.fhir_json import FHIR_ID, Json
 from service.ingest import ingest
 from service.patient_assessment import persist_transaction
 from service.terminology import Terminology
+from service.treatment_terminology import CONCEPT_MAP_FILE
 
 WEBAPP_DIR: Final = Path(__file__).resolve().parent.parent / "webapp"
-READ_SCOPES: Final = "patient/Patient.rs patient/Condition.rs patient/Observation.rs"
+#: The evidence, and the treatment record the checklist follows (Medication: a referenced one).
+READ_SCOPES: Final = (
+    "patient/Patient.rs patient/Condition.rs patient/Observation.rs patient/DiagnosticReport.rs"
+    " patient/MedicationRequest.rs patient/MedicationAdministration.rs"
+    " patient/MedicationStatement.rs patient/Medication.rs patient/Procedure.rs"
+    " patient/ServiceRequest.rs"
+)
 WRITE_SCOPES: Final = "patient/RiskAssessment.c patient/CarePlan.c patient/Provenance.c"
 #: `fhirUser` as the app sends it: `Practitioner/123`, the type one SMART allows.
 _FHIR_USER: Final = re.compile(
@@ -72,6 +80,53 @@ async def app_config(settings: SettingsDep) -> JSONResponse:
             "standaloneScope": scopes(standalone=True),
         },
         headers={"cache-control": "no-store"},
+    )
+
+
+@router.get("/app/displays.json", include_in_schema=False)
+async def app_displays(settings: SettingsDep, terminology: TerminologyDep) -> Response:
+    """Words for codes the record may send bare: `system|code` -> display, with the aliases
+    and code spellings to normalise a coding as the service does."""
+    return Response(
+        _displays_document(terminology, settings.profiles_dir / CONCEPT_MAP_FILE),
+        media_type="application/json",
+        headers={"cache-control": "max-age=3600"},
+    )
+
+
+@lru_cache(maxsize=4)
+def _displays_document(terminology: Terminology, concept_map: Path) -> bytes:
+    """Built once per terminology (it lives for the process), from every concept with a
+    display in the ValueSets and CodeSystems of `profiles/`, and the product ConceptMap's
+    elements and targets (loaded and checked with the terminology at start-up)."""
+    displays: dict[str, str] = {}
+
+    def add(system: object, code: object, display: object) -> None:
+        if isinstance(system, str) and isinstance(code, str) and isinstance(display, str):
+            key = "|".join(terminology.normalise(system, code))
+            displays.setdefault(key, display)
+
+    for value_set in terminology.value_sets.values():
+        for include in (value_set.get("compose") or {}).get("include") or []:
+            for concept in include.get("concept") or []:
+                add(include.get("system"), concept.get("code"), concept.get("display"))
+    for url, code_system in terminology.code_systems.items():
+        for concept in code_system.get("concept") or []:
+            add(url, concept.get("code"), concept.get("display"))
+    for group in orjson.loads(concept_map.read_bytes()).get("group") or []:
+        for element in group.get("element") or []:
+            add(group.get("source"), element.get("code"), element.get("display"))
+            for target in element.get("target") or []:
+                add(group.get("target"), target.get("code"), target.get("display"))
+    return orjson.dumps(
+        {
+            "displays": dict(sorted(displays.items())),
+            "systemAliases": dict(terminology.system_aliases),
+            "codeFormats": {
+                system: {"ignored": f.ignored, "optionalPrefixes": list(f.optional_prefixes)}
+                for system, f in terminology.code_formats.items()
+            },
+        }
     )
 
 
