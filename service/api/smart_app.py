@@ -85,8 +85,10 @@ async def app_config(settings: SettingsDep) -> JSONResponse:
 
 @router.get("/app/displays.json", include_in_schema=False)
 async def app_displays(settings: SettingsDep, terminology: TerminologyDep) -> Response:
-    """Words for codes the record may send bare: `system|code` -> display, with the aliases
-    and code spellings to normalise a coding as the service does."""
+    """Words for codes the record may send bare: `system|code` -> display; a product's
+    ingredient (`ingredientOf`); the codes that record OMS itself (`diagnosis`, whose
+    clinicalStatus marks relapse and remission on the timeline); the aliases and code spellings to normalise a coding as the
+    service does."""
     return Response(
         _displays_document(terminology, settings.profiles_dir / CONCEPT_MAP_FILE),
         media_type="application/json",
@@ -100,6 +102,7 @@ def _displays_document(terminology: Terminology, concept_map: Path) -> bytes:
     display in the ValueSets and CodeSystems of `profiles/`, and the product ConceptMap's
     elements and targets (loaded and checked with the terminology at start-up)."""
     displays: dict[str, str] = {}
+    ingredients: dict[str, str] = {}
 
     def add(system: object, code: object, display: object) -> None:
         if isinstance(system, str) and isinstance(code, str) and isinstance(display, str):
@@ -118,9 +121,15 @@ def _displays_document(terminology: Terminology, concept_map: Path) -> bytes:
             add(group.get("source"), element.get("code"), element.get("display"))
             for target in element.get("target") or []:
                 add(group.get("target"), target.get("code"), target.get("display"))
+            product = terminology.treatment.ingredient_of(group["source"], element["code"])
+            if product is not None:
+                source = "|".join(terminology.normalise(group["source"], element["code"]))
+                ingredients[source] = "|".join(product)
     return orjson.dumps(
         {
             "displays": dict(sorted(displays.items())),
+            "ingredientOf": dict(sorted(ingredients.items())),
+            "diagnosis": sorted("|".join(pair) for pair in terminology.diagnosis_codes),
             "systemAliases": dict(terminology.system_aliases),
             "codeFormats": {
                 system: {"ignored": f.ignored, "optionalPrefixes": list(f.optional_prefixes)}

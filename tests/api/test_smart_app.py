@@ -121,6 +121,9 @@ def test_displays_say_how_to_normalise_a_coding(client: TestClient) -> None:
         "ignored": "",
         "optionalPrefixes": ["ORPHA:"],
     }
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert document["ingredientOf"][f"{rxnorm}|105609"] == f"{rxnorm}|1256"  # azathioprine
+    assert "http://snomed.info/sct|230350000" in document["diagnosis"]
     # Keys are stored normalised: an Orphanet code without its prefix.
     assert "https://www.orpha.net|1183" in document["displays"]
     assert not any(key.startswith("https://www.orpha.net|ORPHA:") for key in document["displays"])

@@ -23,7 +23,11 @@ const FHIR_BASE = `${ISSUER}/fhir`;
 const UPSTREAM = upstreamArg.replace(/\/$/, '');
 const CLIENT_ID = process.env.SMART_CLIENT_ID || 'oms-cds';
 const PRACTITIONER = process.env.SMART_PRACTITIONER || 'Practitioner/test-clinician';
-const READ_TYPES = ['Patient', 'Condition', 'Observation'];
+// Searched by patient: the evidence and the treatment record.
+const COMPARTMENT_TYPES = ['Condition', 'Observation', 'DiagnosticReport', 'MedicationRequest',
+  'MedicationAdministration', 'MedicationStatement', 'Procedure', 'ServiceRequest'];
+// Medication is in no patient compartment: read by id, as a medication record references it.
+const READ_TYPES = ['Patient', 'Medication', ...COMPARTMENT_TYPES];
 const WRITE_TYPES = ['RiskAssessment', 'CarePlan', 'Provenance'];
 const RESOURCE_SCOPES = [
   ...READ_TYPES.map((t) => `patient/${t}.rs`),
@@ -171,12 +175,14 @@ function smartConfiguration() {
   };
 }
 
-// The patient compartment of the token: which requests it may make.
-function allowed(method, path, query, body, patient) {
+// The patient compartment of the token and its scopes: which requests it may make.
+function allowed(method, path, query, body, patient, scopes) {
   const [type, id, extra] = path.split('/').filter(Boolean);
   const ownPatient = (value) => value === patient || value === `Patient/${patient}`;
+  if (method === 'GET' && !scopes.has(`patient/${type}.rs`)) return false;
   if (method === 'GET' && type === 'Patient' && id && !extra) return id === patient;
-  if (method === 'GET' && ['Condition', 'Observation'].includes(type) && !id) {
+  if (method === 'GET' && type === 'Medication' && id && !extra) return true;
+  if (method === 'GET' && COMPARTMENT_TYPES.includes(type) && !id) {
     return ownPatient(query.get('patient') || query.get('subject'));
   }
   if (method === 'POST' && !type && body?.resourceType === 'Bundle' && body.type === 'transaction') {
@@ -205,7 +211,8 @@ async function fhir(req, res, path, query) {
   const raw = req.method === 'POST' ? await readBody(req) : null;
   let body = null;
   try { body = raw ? JSON.parse(raw.toString()) : null; } catch { body = null; }
-  if (!allowed(req.method, path, query, body, token.extra?.patient)) {
+  const scopes = new Set(String(token.scope || '').split(' '));
+  if (!allowed(req.method, path, query, body, token.extra?.patient, scopes)) {
     return send(res, 403, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'outside the patient compartment' }] }, CORS);
   }
   for (const entry of body?.entry || []) writes[entry.resource.resourceType] = (writes[entry.resource.resourceType] || 0) + 1;
