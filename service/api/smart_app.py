@@ -87,8 +87,8 @@ async def app_config(settings: SettingsDep) -> JSONResponse:
 async def app_displays(settings: SettingsDep, terminology: TerminologyDep) -> Response:
     """Words for codes the record may send bare: `system|code` -> display; a product's
     ingredient (`ingredientOf`); the codes that record OMS itself (`diagnosis`, whose
-    clinicalStatus marks relapse and remission on the timeline); the aliases and code spellings to normalise a coding as the
-    service does."""
+    clinicalStatus marks relapse and remission on the timeline); the aliases and code
+    spellings to normalise a coding as the service does."""
     return Response(
         _displays_document(terminology, settings.profiles_dir / CONCEPT_MAP_FILE),
         media_type="application/json",

@@ -212,7 +212,36 @@ function findingsOf(criteria, byReference, names) {
   return { points, undated };
 }
 
+const UNREAD_WORDS = {
+  DiagnosticReport: "diagnostic reports",
+  MedicationRequest: "medication orders",
+  MedicationAdministration: "medication administrations",
+  MedicationStatement: "medication statements",
+  Medication: "medication details",
+  Procedure: "procedures",
+  ServiceRequest: "orders for therapies and tests",
+};
+
 const EPISODE = { true: "Earlier episode", false: "This episode" };
+
+/** The chart's key in words: only what the chart shows. */
+function renderLegend(items, events) {
+  const legend = $("timeline-legend");
+  const kinds = new Set(events.map((e) => e.kind));
+  const lines = [["Relapse", "– – –", "relapse"], ["Remission", "· · ·", "remission"]]
+    .filter(([kind]) => kinds.has(kind));
+  const parts = [];
+  for (const [, key, words] of [...lines, [null, "——", "today"]]) {
+    const span = document.createElement("span");
+    span.className = "key";
+    span.textContent = key;
+    parts.push(span, ` ${words}, `);
+  }
+  parts[parts.length - 1] = " today; each line is labelled with its date.";
+  const treatmentsKey = items.some((i) => i.start)
+    ? " A treatment bar that reaches today is ongoing; ◆ given on one day; ▶ ordered, not yet given." : "";
+  legend.replaceChildren("Lines: ", ...parts, treatmentsKey);
+}
 
 function renderTreatmentTable(items) {
   const table = $("treatments");
@@ -247,9 +276,11 @@ async function renderTimeline({ criteria, byReference, names, items, events, car
   $("timeline-note").textContent = note.join(" ");
   $("course-heading").textContent = items.length ? "The course: findings, treatments, relapses" : "Timeline of the evidence";
   renderTreatmentTable(items);
+  renderLegend(items, events);
   const unclassified = ((carePlan && carePlan.note) || []).map((n) => n.text).filter(Boolean);
   if (unread.length) {
-    unclassified.push(`The EHR did not let the app read these records, so what was given may be missing: ${unread.join(", ")}.`);
+    const words = unread.map((type) => UNREAD_WORDS[type] || type).join(", ");
+    unclassified.push(`The EHR did not let the app read the patient's ${words}: the plan and the timeline may miss what was given.`);
   }
   $("course-notes").replaceChildren(...unclassified.map((text) => Object.assign(document.createElement("p"), { textContent: text })));
   $("course-notes").hidden = unclassified.length === 0;

@@ -25,6 +25,10 @@ export function planItems(carePlan) {
   });
 }
 
+function therapy(carePlan) {
+  return (carePlan.instantiatesCanonical || []).some((url) => url.includes("/PlanDefinition/oms-therapy-checklist"));
+}
+
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -51,7 +55,8 @@ export function renderPlan(carePlan, plan, recordOf) {
   }
   const tracked = plan.some((item) => item.status !== "not-started" || item.progress);
   intro.textContent = `${carePlan.title} (${plan.length} ${plan.length === 1 ? "item" : "items"}), proposed as a draft plan.` +
-    (tracked ? ` In the current episode: ${summary(plan)}.` : "");
+    (tracked ? ` In the current episode: ${summary(plan)}.`
+      : therapy(carePlan) ? " The record shows none of its treatments given or ordered yet." : "");
   for (const item of plan) {
     const li = element("li");
     li.dataset.code = item.code;

@@ -116,11 +116,19 @@ class Stack:
     def launch_url(self) -> str:
         return f"{self.service_url}/app/launch.html"
 
-    def ehr_launch(self, patient: str, *, need_patient_banner: bool = True) -> str:
-        """The URL an EHR opens for an EHR launch: a launch context made at the EHR."""
+    def ehr_launch(
+        self, patient: str, *, need_patient_banner: bool = True, withhold: tuple[str, ...] = ()
+    ) -> str:
+        """The URL an EHR opens for an EHR launch: a launch context made at the EHR.
+
+        `withhold`: resource types the EHR refuses to read for this launch's token (403)."""
         answer = httpx.post(
             f"{self.ehr_url}/_test/launch",
-            json={"patient": patient, "need_patient_banner": need_patient_banner},
+            json={
+                "patient": patient,
+                "need_patient_banner": need_patient_banner,
+                "withhold": list(withhold),
+            },
         ).json()
         return f"{self.launch_url}?iss={answer['iss']}&launch={answer['launch']}"
 

@@ -10,7 +10,8 @@
 //   /fhir/.well-known/smart-configuration SMART discovery
 //   /auth, /token, /jwks, ...             oidc-provider
 //   /interaction/:uid                     the EHR's login + patient picker + allow/deny page
-//   /_test/launch (POST)                  an EHR launch context {patient, need_patient_banner} -> {launch}
+//   /_test/launch (POST)                  an EHR launch context {patient, need_patient_banner,
+//                                         withhold: [types the EHR refuses to this launch's token]} -> {launch}
 //   /_test/revoke (POST)                  revoke every access token seen so far ("expired")
 //   /_test/writes (GET)                   how many POSTs of each resource type reached the FHIR server
 import http from 'node:http';
@@ -36,6 +37,7 @@ const RESOURCE_SCOPES = [
 const OIDC_SCOPES = ['openid', 'fhirUser', 'launch', 'launch/patient'];
 
 const launches = new Map(); // launch id -> {patient, need_patient_banner}
+const withheld = new Map(); // launch or grant id -> types this EHR refuses to the app (policy, or unsupported)
 const grantContext = new Map(); // grant id -> {patient, need_patient_banner}
 const seenTokens = new Set();
 const writes = {};
@@ -141,6 +143,7 @@ async function interaction(req, res) {
   grant.addResourceScope(FHIR_BASE, scopes.filter((s) => RESOURCE_SCOPES.includes(s)).join(' '));
   const grantId = await grant.save();
   grantContext.set(grantId, context);
+  if (withheld.has(params.launch)) withheld.set(grantId, withheld.get(params.launch));
   await provider.interactionFinished(req, res, { login: { accountId: 'test-clinician' }, consent: { grantId } });
 }
 
@@ -212,6 +215,7 @@ async function fhir(req, res, path, query) {
   let body = null;
   try { body = raw ? JSON.parse(raw.toString()) : null; } catch { body = null; }
   const scopes = new Set(String(token.scope || '').split(' '));
+  for (const type of withheld.get(token.grantId) || []) scopes.delete(`patient/${type}.rs`);
   if (!allowed(req.method, path, query, body, token.extra?.patient, scopes)) {
     return send(res, 403, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'outside the patient compartment' }] }, CORS);
   }
@@ -240,6 +244,7 @@ async function testControl(req, res, path) {
     const context = JSON.parse((await readBody(req)).toString());
     const launch = crypto.randomBytes(12).toString('hex');
     launches.set(launch, { patient: context.patient, need_patient_banner: context.need_patient_banner ?? true });
+    if (context.withhold) withheld.set(launch, context.withhold);
     return send(res, 200, { launch, iss: FHIR_BASE });
   }
   if (path === '/_test/revoke' && req.method === 'POST') {

@@ -109,7 +109,11 @@ def resources(dates: Dates) -> list[Json]:
             "birthDate": dates.today.replace(year=dates.today.year - 4).isoformat(),
         },
         _condition(
-            "relapse-oms-first", oms, "remission", onsetDateTime=d.onset, abatementDateTime=d.remission
+            "relapse-oms-first",
+            oms,
+            "remission",
+            onsetDateTime=d.onset,
+            abatementDateTime=d.remission,
         ),
         _condition("relapse-oms-now", oms, "relapse", onsetDateTime=d.relapse),
         _condition("relapse-nb", _concept(SCT, "432328008"), "active", onsetDateTime=d.ago(690)),
@@ -130,8 +134,12 @@ def resources(dates: Dates) -> list[Json]:
             "effectiveDateTime": d.relapse,
             "valueBoolean": True,
         },
-        _request("relapse-pred-first", _concept(RXNORM, "8638", "prednisolone"), "completed",
-                 *first_steroid),  # fmt: skip
+        _request(
+            "relapse-pred-first",
+            _concept(RXNORM, "8638", "prednisolone"),
+            "completed",
+            *first_steroid,
+        ),
         {
             "resourceType": "MedicationStatement",
             "id": "relapse-rtx",
@@ -154,8 +162,13 @@ def resources(dates: Dates) -> list[Json]:
             "effectiveDateTime": d.ivig,
         },
         _request("relapse-pred-now", _concept(RXNORM, "8638"), "active", d.prednisolone, None),
-        _request("relapse-paracetamol", _concept(RXNORM, "161", "acetaminophen"), "active",
-                 d.prednisolone, None),  # fmt: skip
+        _request(
+            "relapse-paracetamol",
+            _concept(RXNORM, "161", "acetaminophen"),
+            "active",
+            d.prednisolone,
+            None,
+        ),
         {
             "resourceType": "ServiceRequest",
             "id": "relapse-speech",

@@ -103,9 +103,10 @@ def test_the_checklist_says_what_was_given(relapse_page: Any) -> None:
     assert plan_item(page, "multimodal-immunotherapy")[0] == "○ Not started"
     statuses = page.locator("#plan .plan-status").all_inner_texts()
     assert len(statuses) == 15
-    assert "2 in progress, 1 completed, 1 scheduled, 11 not started" in page.locator(
-        "#plan-intro"
-    ).inner_text()
+    assert (
+        "2 in progress, 1 completed, 1 scheduled, 11 not started"
+        in page.locator("#plan-intro").inner_text()
+    )
 
 
 def test_bare_codes_are_named_and_unclassified_records_counted(relapse_page: Any) -> None:
@@ -125,12 +126,12 @@ def test_screenshots_of_the_course(relapse_page: Any) -> None:
     """The views a neurologist reads: desktop, tablet and print, with axe on each."""
     page = relapse_page
     finish(page, "course-relapse")
-    page.locator("#course-heading").screenshot(path=SCREENSHOTS / "course-relapse-heading.png")
     page.locator("#timeline").screenshot(path=SCREENSHOTS / "course-relapse-timeline.png")
     page.set_viewport_size({"width": 768, "height": 1024})
     page.wait_for_timeout(400)  # the chart is redrawn at the new width
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     assert "Today" in " ".join(svg_texts(page))
+    page.locator("#timeline").screenshot(path=SCREENSHOTS / "course-relapse-timeline-tablet.png")
     finish(page, "course-relapse-tablet")
     page.emulate_media(media="print")
     page.screenshot(path=SCREENSHOTS / "course-relapse-print.png", full_page=True)
@@ -150,3 +151,21 @@ def test_the_test_ehr_serves_the_treatment_record(stack: Stack, relapse_page: An
     other = f"{stack.ehr_fhir}/MedicationRequest?patient={stack.seeded.high}"
     assert httpx.get(other, headers=token).status_code == 403
     assert httpx.get(own).status_code == 401
+
+
+def test_an_ehr_that_withholds_the_medication_orders(stack: Stack, page: Any) -> None:
+    """The assessment still shows; the page says what it could not read, so the clinician
+    does not take an unstarted item for a fact."""
+    page.goto(stack.ehr_launch(stack.seeded.relapse, withhold=("MedicationRequest",)))
+    allow(page)
+    page.wait_for_selector(READY, timeout=60_000)
+    assert page.locator("#risk-level").inner_text().startswith("OMS diagnosed (")
+    notes = page.locator("#course-notes").inner_text()
+    assert (
+        "The EHR did not let the app read the patient's medication orders: the plan and the "
+        "timeline may miss what was given." in notes
+    )
+    assert plan_item(page, "escalate-steroids-acth")[0] == "○ Not started"
+    assert plan_item(page, "give-ivig")[0] == "✔ Completed"
+    page.console_errors[:] = [e for e in page.console_errors if " 403 " not in e]
+    finish(page, "course-relapse-medication-orders-withheld")

@@ -97,8 +97,8 @@ def test_ehr_launch_from_the_high_card(stack: Stack, page: Any) -> None:
     assert set(criteria_statuses(page).values()) == {"✔ Met"}
     neuroblastoma = page.locator("#criteria tr[data-criterion=neuroblastoma]").inner_text()
     assert (
-        "Right adrenal neuroblastoma (SNOMED CT 281562007) · Condition, 2026-10-30, active, confirmed"
-        in neuroblastoma
+        "Right adrenal neuroblastoma (SNOMED CT 281562007) · Condition, 2026-10-30, "
+        "active, confirmed" in neuroblastoma
     )
     # The timeline is a Vega-Lite chart: one mark per dated piece of evidence, two opsoclonus.
     assert page.locator("#timeline svg").count() == 1
