@@ -12,7 +12,9 @@
   nginx, and the PostgreSQL replay check vs SQLite (starts its own PostgreSQL and nginx).
 - cds: [7] CDS Hooks patient-view with a 5,000- and a 10,000-resource prefetch /
   `$oms-assess` on the same resources as a Bundle: p50, p95 and peak memory growth.
-- burst: [9] peak RSS of the server for a burst of maximum-size bodies (the service's
+- course: [9] a 10,000-resource record with 1,000 medication records: `$oms-assess` /
+  `orjson.loads`, and patient-view / `$oms-assess` (the checklist follows the course).
+- burst: [10] peak RSS of the server for a burst of maximum-size bodies (the service's
   default limits, admission control on; then wide open) / the memory limit of
   deploy/kubernetes/oms-cds.yaml, and what each client got (200, or 503 + Retry-After).
 - profile: pyinstrument profile of `assess_payload` on 10k entries, and the in-process time
@@ -34,11 +36,12 @@ from pathlib import Path
 
 import orjson
 
-from bench import benchmarks, burst, patient_view, replicas
+from bench import benchmarks, burst, course, patient_view, replicas
 from bench.server import Server
 
 CHOICES = (
-    "all", "latency", "memory", "healthz", "cds", "throughput", "replicas", "burst", "profile",
+    "all", "latency", "memory", "healthz", "cds", "course", "throughput", "replicas", "burst",
+    "profile",
 )  # fmt: skip
 
 
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     figures: dict[str, object] = {}
     which = args.which
-    if which in ("all", "latency", "healthz", "cds"):
+    if which in ("all", "latency", "healthz", "cds", "course"):
         # Dev mode (no client JWT) so the same process answers hook calls too.
         with Server(cds_dev=True) as server:
             if which in ("all", "latency"):
@@ -75,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures["patient_view"] = patient_view.patient_view(sizes, server)
             if which in ("all", "healthz"):
                 figures["healthz_hook"] = patient_view.healthz_during_hook(sizes, server)
+            if which in ("all", "course"):
+                figures["course"] = course.course(sizes, server)
     if which in ("all", "memory"):
         figures["memory"] = benchmarks.memory(sizes)
     if which in ("all", "throughput"):

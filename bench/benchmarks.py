@@ -45,6 +45,8 @@ class Sizes:
     hook_repeats: int
     hook_budget_seconds: float
     hook_healthz_resources: int
+    #: [9]: resources of the course-of-treatment record (a tenth medication records).
+    course_resources: int = 10_000
 
 
 FULL = Sizes(
@@ -52,8 +54,9 @@ FULL = Sizes(
     (5_000, 10_000), 40, 60.0, 10_000,
 )  # fmt: skip
 SMALL = Sizes(
-    (200, 1_000), (200,), 2 * MB, 10_000, 300, 200, 2.0, 3, 3.0, 1, (1_000,), 5, 5.0, 1_000
-)
+    (200, 1_000), (200,), 2 * MB, 10_000, 300, 200, 2.0, 3, 3.0, 1, (1_000,), 5, 5.0, 1_000,
+    1_000,
+)  # fmt: skip
 
 
 def timed(

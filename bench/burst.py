@@ -1,4 +1,4 @@
-"""[9] A burst of maximum-size bodies: the server's peak memory against the replica's limit.
+"""[10] A burst of maximum-size bodies: the server's peak memory against the replica's limit.
 
 The service runs with its default limits (`OMS_MAX_BODY_BYTES`, and admission control's
 `OMS_MAX_CONCURRENT_REQUESTS`, `OMS_MAX_BYTES_IN_FLIGHT`, `OMS_ADMISSION_WAIT_SECONDS`);
@@ -65,7 +65,7 @@ def burst(small: bool) -> Figures:
         "OMS_MAX_BYTES_IN_FLIGHT": str(1000 * body_limit),
     }
     say(
-        f"[9] peak RSS of the server for {count} simultaneous {len(body) / MB:.1f} MiB bodies"
+        f"[10] peak RSS of the server for {count} simultaneous {len(body) / MB:.1f} MiB bodies"
         f" (body limit {body_limit / MB:.0f} MiB) / the manifest's memory limit"
         f" {limit / MB:.0f} MiB (target < {TARGET:.2f})"
     )

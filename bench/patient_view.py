@@ -219,7 +219,7 @@ def stages(resources: int, repeats: int) -> Figures:
     import asyncio
 
     from service.cds.discovery import prefetch_keys
-    from service.cds.prefetch import FetchLimits, gather
+    from service.cds.prefetch import FetchLimits, gather_prefetch
     from service.cds.request import parse_hook_request
     from service.cds.screen import screen
     from service.engine import assess_payload
@@ -245,7 +245,7 @@ def stages(resources: int, repeats: int) -> Figures:
         )
         found = clock(
             "gather (prefetch entries, on the event loop)",
-            partial(asyncio.run, gather(request, keys, client, FetchLimits())),
+            partial(asyncio.run, gather_prefetch(request, keys, client, FetchLimits())),
         )
         clock(
             "screen (ingest_gathered, assess, cards)",

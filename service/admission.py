@@ -1,7 +1,7 @@
 """Admission control: a bound on requests worked on at once and on request-body bytes held.
 
 Memory is what a burst exhausts first: each large body is held in full while it is
-assessed, and the assessment needs a multiple of it again (bench/RESULTS.md [3], [9]).
+assessed, and the assessment needs a multiple of it again (bench/RESULTS.md [3], [10]).
 Without a bound, six concurrent 30 MiB bodies peaked at 786 MiB in a replica given 512 MiB.
 A request is admitted when both its slot and its declared body size fit under the
 limits; otherwise it waits, in order of arrival, at most `wait` seconds, and is refused

@@ -17,7 +17,7 @@ MAX_ENTRIES: Final = 250_000
 
 #: Admission control (`service.admission`): requests worked on at once, request-body
 #: bytes held at once, seconds a request may wait for room before a 503. Sized for the
-#: 512 MiB replica of deploy/kubernetes/oms-cds.yaml (bench/RESULTS.md [9]).
+#: 512 MiB replica of deploy/kubernetes/oms-cds.yaml (bench/RESULTS.md [10]).
 MAX_CONCURRENT_REQUESTS: Final = 16
 MAX_BYTES_IN_FLIGHT: Final = 64 * 1024 * 1024
 ADMISSION_WAIT_SECONDS: Final = 2.0

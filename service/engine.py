@@ -18,7 +18,7 @@ from service.domain.dates import parse_date
 from service.domain.evidence import Evidence
 from service.domain.onset import age_at_onset
 from service.fhir_json import Json
-from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest, ingest_document
+from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest
 from service.mappers.care_plan import build_care_plan, plan_for
 from service.mappers.evidence import Facts, read_facts
 from service.mappers.provenance import build_provenance
@@ -68,17 +68,6 @@ def assess_payload(
     """Assess the request body (a Bundle or a Parameters with a `bundle` part)."""
     ingested = ingest(body, terminology, max_entries=max_entries)
     return assess_ingested(ingested, terminology, now=now, urn=urn)
-
-
-def assess_document(
-    document: object,
-    terminology: Terminology,
-    *,
-    now: Callable[[], str] = utc_now,
-    urn: Callable[[], str] = new_urn,
-) -> AssessmentResult:
-    """Assess a payload already parsed into JSON objects (gathered by the CDS path)."""
-    return assess_ingested(ingest_document(document, terminology), terminology, now=now, urn=urn)
 
 
 def assess_ingested(

@@ -18,12 +18,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-import orjson
-
 from service import defaults
 from service.domain.dates import AgeSpan
 from service.errors import TerminologyError
 from service.fhir_json import Json
+from service.profile_files import read_resource
 from service.treatment_terminology import TreatmentTerminology, load_treatment_terminology
 
 CANONICAL_BASE = "http://oms-cds.org/fhir"
@@ -266,7 +265,7 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         code = code.strip()
         return system, code if code_format is None else code_format.canonical(code)
 
-    code_system = _read(folder / CRITERIA_FILE, "CodeSystem")
+    code_system = read_resource(folder / CRITERIA_FILE, "CodeSystem")
     if code_system.get("url") != CRITERIA_CODE_SYSTEM:
         raise TerminologyError(f"{CRITERIA_FILE} must have url {CRITERIA_CODE_SYSTEM}")
     displays, flags, words = _criteria(code_system)
@@ -276,7 +275,7 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
     exclusions: dict[str, frozenset[Pair]] = {}
     for criterion in criteria:
         name = f"ValueSet-oms-criterion-{criterion}.json"
-        value_set = _read(folder / name, "ValueSet")
+        value_set = read_resource(folder / name, "ValueSet")
         url = f"{CRITERION_VALUE_SET_PREFIX}{criterion}"
         if value_set.get("url") != url:
             raise TerminologyError(f"{name} must have url {url} to match {CRITERIA_FILE}")
@@ -290,19 +289,23 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         if url.startswith(CRITERION_VALUE_SET_PREFIX) and value_set.get("useContext")
     )
 
-    present = _concepts(_read(folder / PRESENT_FILE, "ValueSet"), PRESENT_FILE, normalise)
-    absent = _concepts(_read(folder / ABSENT_FILE, "ValueSet"), ABSENT_FILE, normalise)
-    questions = _concepts(_read(folder / QUESTION_FILE, "ValueSet"), QUESTION_FILE, normalise)
-    diagnosis = _concepts(_read(folder / DIAGNOSIS_FILE, "ValueSet"), DIAGNOSIS_FILE, normalise)
+    present = _concepts(read_resource(folder / PRESENT_FILE, "ValueSet"), PRESENT_FILE, normalise)
+    absent = _concepts(read_resource(folder / ABSENT_FILE, "ValueSet"), ABSENT_FILE, normalise)
+    questions = _concepts(
+        read_resource(folder / QUESTION_FILE, "ValueSet"), QUESTION_FILE, normalise
+    )
+    diagnosis = _concepts(
+        read_resource(folder / DIAGNOSIS_FILE, "ValueSet"), DIAGNOSIS_FILE, normalise
+    )
     if present & absent:
         raise TerminologyError(f"{PRESENT_FILE} and {ABSENT_FILE} share codes")
     positive = _concepts(
-        _read(folder / INTERPRETATION_PRESENT_FILE, "ValueSet"),
+        read_resource(folder / INTERPRETATION_PRESENT_FILE, "ValueSet"),
         INTERPRETATION_PRESENT_FILE,
         normalise,
     )
     negative = _concepts(
-        _read(folder / INTERPRETATION_ABSENT_FILE, "ValueSet"),
+        read_resource(folder / INTERPRETATION_ABSENT_FILE, "ValueSet"),
         INTERPRETATION_ABSENT_FILE,
         normalise,
     )
@@ -326,7 +329,7 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         if url.startswith(CRITERION_VALUE_SET_PREFIX) and value_set.get("useContext")
     ]
     listed = [_listed_codes(tables["ValueSet"][url]) for url in searched] + [
-        _listed_codes(_read(folder / DIAGNOSIS_FILE, "ValueSet"))
+        _listed_codes(read_resource(folder / DIAGNOSIS_FILE, "ValueSet"))
     ]
     return Terminology(
         criteria=criteria,
@@ -343,11 +346,15 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         absent_values=absent,
         interpretation_present=positive,
         reported_categories=_concepts(
-            _read(folder / REPORTED_CATEGORY_FILE, "ValueSet"), REPORTED_CATEGORY_FILE, normalise
+            read_resource(folder / REPORTED_CATEGORY_FILE, "ValueSet"),
+            REPORTED_CATEGORY_FILE,
+            normalise,
         ),
         interpretation_absent=negative,
         patient_elements=_patient_elements(folder),
-        known_modifiers=frozenset(_codes(_read(folder / KNOWN_MODIFIER_FILE, "CodeSystem"))),
+        known_modifiers=frozenset(
+            _codes(read_resource(folder / KNOWN_MODIFIER_FILE, "CodeSystem"))
+        ),
         search_codes=_spellings([pair for pairs in listed for pair in pairs], aliases, formats),
         system_aliases=MappingProxyType(aliases),
         code_formats=MappingProxyType(formats),
@@ -360,18 +367,6 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         _by_pair=MappingProxyType(by_pair),
         _relevant=frozenset(findings | diagnosis),
     )
-
-
-def _read(path: Path, resource_type: str) -> Json:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise TerminologyError(f"terminology file {path} is missing") from None
-    except orjson.JSONDecodeError as exc:
-        raise TerminologyError(f"terminology file {path} is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("resourceType") != resource_type:
-        raise TerminologyError(f"terminology file {path} is not a {resource_type}")
-    return data
 
 
 def _criteria(
@@ -406,7 +401,7 @@ def _codes(code_system: Json) -> list[str]:
 def _patient_elements(folder: Path) -> tuple[tuple[str | None, str], ...]:
     """`subject` (every type) or `Observation.focus` (that type), from the CodeSystem."""
     found: list[tuple[str | None, str]] = []
-    for code in _codes(_read(folder / PATIENT_REFERENCE_FILE, "CodeSystem")):
+    for code in _codes(read_resource(folder / PATIENT_REFERENCE_FILE, "CodeSystem")):
         resource_type, _, element = code.rpartition(".")
         if not element.isidentifier() or (resource_type and not resource_type.isidentifier()):
             raise TerminologyError(f"{PATIENT_REFERENCE_FILE}: {code} is not an element name")
@@ -427,7 +422,7 @@ def _naming(folder: Path) -> tuple[dict[str, str], dict[str, CodeFormat]]:
     if not paths:
         raise TerminologyError(f"terminology folder {folder} has no NamingSystem")
     for path in paths:
-        naming = _read(path, "NamingSystem")
+        naming = read_resource(path, "NamingSystem")
         unique = [u for u in naming.get("uniqueId") or [] if isinstance(u, dict)]
         preferred = [
             u["value"] for u in unique if u.get("type") == "uri" and u.get("preferred") is True
@@ -571,7 +566,7 @@ def _definitions(folder: Path) -> dict[str, dict[str, Json]]:
     for path in sorted(folder.glob("*.json")):
         resource_type = path.name.split("-", 1)[0]
         if resource_type in tables:
-            resource = _read(path, resource_type)
+            resource = read_resource(path, resource_type)
             url = resource.get("url")
             if not isinstance(url, str):
                 raise TerminologyError(f"terminology file {path} has no canonical url")

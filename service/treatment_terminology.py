@@ -12,16 +12,15 @@ refuses the start: a silently partial table would miscount what a child was give
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-import orjson
-
 from service.domain.course import TrackedItem, TrackingRule
 from service.errors import TerminologyError
 from service.fhir_json import Json
+from service.profile_files import read_resource
 
 CANONICAL_BASE: Final = "http://oms-cds.org/fhir"
 CHECKLIST_FILE: Final = "PlanDefinition-oms-therapy-checklist.json"
@@ -30,6 +29,8 @@ TRACKING_EXTENSION: Final = f"{CANONICAL_BASE}/StructureDefinition/oms-course-tr
 CHECKLIST_SYSTEM: Final = f"{CANONICAL_BASE}/CodeSystem/oms-therapy-checklist"
 
 Pair = tuple[str, str]
+#: Raw (system, code) answers `tracks` remembers, at most.
+_MEMO_SIZE: Final = 65_536
 Normalise = Callable[[str, str], Pair]
 _NO_CLASSES: Final[Mapping[Pair, frozenset[str]]] = MappingProxyType({})
 _NO_PAIRS: Final[Mapping[Pair, Pair]] = MappingProxyType({})
@@ -50,6 +51,20 @@ class TreatmentTerminology:
     _classes: Mapping[Pair, frozenset[str]]
     _ingredients: Mapping[Pair, Pair]
     _displays: Mapping[Pair, str]
+    _memo: dict[Pair, bool] = field(default_factory=dict, repr=False)
+
+    def tracks(self, system: str, code: str) -> bool:
+        """Whether this raw (system, code) falls in an agent class, itself or as a product.
+
+        Asked for every coding of every Observation and medication record while the
+        request is walked, mostly the same few hundred codes: answers are remembered."""
+        known = self._memo.get((system, code))
+        if known is None:
+            pair = self._normalise(system, code)
+            known = pair in self._classes or pair in self._ingredients
+            if len(self._memo) < _MEMO_SIZE:
+                self._memo[system, code] = known
+        return known
 
     def classify(self, codings: Iterable[Pair]) -> frozenset[str]:
         """The agent classes (ValueSet canonicals) any of these (system, code) pairs falls in,
@@ -94,7 +109,7 @@ def load_treatment_terminology(
         return TreatmentTerminology(
             (), _NO_WORDS_BY_URL, normalise, _NO_CLASSES, _NO_PAIRS, _NO_WORDS
         )
-    checklist = _read(folder / CHECKLIST_FILE, "PlanDefinition")
+    checklist = read_resource(folder / CHECKLIST_FILE, "PlanDefinition")
     tracked = tuple(_tracked(checklist, value_sets))
     urls = {url for item in tracked for url in item.classes}
     classes: dict[Pair, set[str]] = {}
@@ -104,7 +119,9 @@ def load_treatment_terminology(
             classes.setdefault(pair, set()).add(url)
             if display:
                 displays.setdefault(pair, display)
-    ingredients = _products(_read(folder / CONCEPT_MAP_FILE, "ConceptMap"), normalise, displays)
+    ingredients = _products(
+        read_resource(folder / CONCEPT_MAP_FILE, "ConceptMap"), normalise, displays
+    )
     orphans = {target for target in ingredients.values() if target not in classes}
     if orphans:
         raise TerminologyError(
@@ -120,18 +137,6 @@ def load_treatment_terminology(
         _ingredients=MappingProxyType(ingredients),
         _displays=MappingProxyType(displays),
     )
-
-
-def _read(path: Path, resource_type: str) -> Json:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise TerminologyError(f"terminology file {path} is missing") from None
-    except orjson.JSONDecodeError as exc:
-        raise TerminologyError(f"terminology file {path} is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("resourceType") != resource_type:
-        raise TerminologyError(f"terminology file {path} is not a {resource_type}")
-    return data
 
 
 def _tracked(checklist: Json, value_sets: Mapping[str, Json]) -> Iterable[TrackedItem]:

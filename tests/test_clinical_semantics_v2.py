@@ -643,9 +643,9 @@ def test_words_a_clinician_reads(terminology: Terminology) -> None:
     assert rationale == (
         "3 of 4 criteria met: Neuroblastoma (2026-10-01, unconfirmed), Opsoclonus (2026-11-02 "
         "to 2026-11-20), Myoclonus and/or ataxia (2026-10-01); unknown: Behavioural and/or "
-        "sleep disturbance. Age at assessment: 3 years 5 months. Tumour search: paediatric "
-        "(onset before 18 years, or age unknown): search for a neuroblastoma. Meets the OMS "
-        "diagnostic criteria."  # contract v3: the rationale names the track
+        "sleep disturbance. Age at assessment: 3 years 5 months. Tumour-search track: "
+        "paediatric (onset before 18 years, or age unknown). Meets the OMS diagnostic "
+        "criteria."  # contract v3: the rationale names the track
     )
     assert activities[0].startswith("A neuroblastoma is recorded but not confirmed: confirm it")
     assert "FHIRPath" not in care_plan["title"] + care_plan["description"]

@@ -51,8 +51,8 @@ CHILD_WORKUP = [
     "behavior-sleep-assessment",
     "reassess-high-risk",
 ]
-PAEDIATRIC = "Tumour search: paediatric (onset before 18 years, or age unknown)"
-ADULT = "Tumour search: adult (onset at 18 years or later)"
+PAEDIATRIC = "Tumour-search track: paediatric (onset before 18 years, or age unknown)"
+ADULT = "Tumour-search track: adult (onset at 18 years or later)"
 INCOMPLETE = "The record sent was incomplete (a page of search results)"
 SUSPECTED = "Opsoclonus myoclonus syndrome is suspected in the record"
 NEUROBLASTOMA_TESTS = ("HVA", "VMA", "MIBG", "homovanillic", "vanillylmandelic")

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from service.errors import OmsError, PayloadTooLarge, UnprocessablePayload, UnreadableInput
-from service.ingest import IngestResult, ingest
+from service.ingest import IngestResult, ingest, is_input_path
 from service.terminology import Terminology
 from tests.builders import (
     CLINICAL_FINDING,
@@ -147,7 +147,7 @@ def test_reference_prefers_id_then_full_url_then_path(terminology: Terminology) 
         "urn:uuid:0b0c7d1e-0000-4000-8000-000000000002",
         "Bundle.entry[2].resource",
     ]
-    assert [k.resolvable for k in result.conditions] == [True, True, False]
+    assert [is_input_path(k.reference) for k in result.conditions] == [False, False, True]
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,13 @@ would execute (the use case `service.usecases.app_write_back`); this module chec
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Final
 
+import orjson
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from service.api.body import read_limited, require_json
@@ -30,10 +32,18 @@ from service.api.responses import (
 )
 from service.errors import UnprocessablePayload
 from service.fhir_json import FHIR_ID
+from service.terminology import Terminology
+from service.treatment_terminology import CONCEPT_MAP_FILE
 from service.usecases.app_write_back import write_back_transaction
 
 WEBAPP_DIR: Final = Path(__file__).resolve().parent.parent / "webapp"
-READ_SCOPES: Final = "patient/Patient.rs patient/Condition.rs patient/Observation.rs"
+#: The evidence, and the treatment record the checklist follows (Medication: a referenced one).
+READ_SCOPES: Final = (
+    "patient/Patient.rs patient/Condition.rs patient/Observation.rs patient/DiagnosticReport.rs"
+    " patient/MedicationRequest.rs patient/MedicationAdministration.rs"
+    " patient/MedicationStatement.rs patient/Medication.rs patient/Procedure.rs"
+    " patient/ServiceRequest.rs"
+)
 WRITE_SCOPES: Final = "patient/RiskAssessment.c patient/CarePlan.c patient/Provenance.c"
 #: `fhirUser` as the app sends it: `Practitioner/123`, the type one SMART allows.
 _FHIR_USER: Final = re.compile(
@@ -65,6 +75,62 @@ async def app_config(settings: SettingsDep) -> JSONResponse:
             "standaloneScope": scopes(standalone=True),
         },
         headers={"cache-control": "no-store"},
+    )
+
+
+@router.get("/app/displays.json", include_in_schema=False)
+async def app_displays(settings: SettingsDep, terminology: TerminologyDep) -> Response:
+    """Words for codes the record may send bare: `system|code` -> display; a product's
+    ingredient (`ingredientOf`); the codes that record OMS itself (`diagnosis`, whose
+    clinicalStatus marks relapse and remission on the timeline); the aliases and code
+    spellings to normalise a coding as the service does."""
+    return Response(
+        _displays_document(terminology, settings.profiles_dir / CONCEPT_MAP_FILE),
+        media_type="application/json",
+        headers={"cache-control": "max-age=3600"},
+    )
+
+
+@lru_cache(maxsize=4)
+def _displays_document(terminology: Terminology, concept_map: Path) -> bytes:
+    """Built once per terminology (it lives for the process), from every concept with a
+    display in the ValueSets and CodeSystems of `profiles/`, and the product ConceptMap's
+    elements and targets (loaded and checked with the terminology at start-up)."""
+    displays: dict[str, str] = {}
+    ingredients: dict[str, str] = {}
+
+    def add(system: object, code: object, display: object) -> None:
+        if isinstance(system, str) and isinstance(code, str) and isinstance(display, str):
+            key = "|".join(terminology.normalise(system, code))
+            displays.setdefault(key, display)
+
+    for value_set in terminology.value_sets.values():
+        for include in (value_set.get("compose") or {}).get("include") or []:
+            for concept in include.get("concept") or []:
+                add(include.get("system"), concept.get("code"), concept.get("display"))
+    for url, code_system in terminology.code_systems.items():
+        for concept in code_system.get("concept") or []:
+            add(url, concept.get("code"), concept.get("display"))
+    for group in orjson.loads(concept_map.read_bytes()).get("group") or []:
+        for element in group.get("element") or []:
+            add(group.get("source"), element.get("code"), element.get("display"))
+            for target in element.get("target") or []:
+                add(group.get("target"), target.get("code"), target.get("display"))
+            product = terminology.treatment.ingredient_of(group["source"], element["code"])
+            if product is not None:
+                source = "|".join(terminology.normalise(group["source"], element["code"]))
+                ingredients[source] = "|".join(product)
+    return orjson.dumps(
+        {
+            "displays": dict(sorted(displays.items())),
+            "ingredientOf": dict(sorted(ingredients.items())),
+            "diagnosis": sorted("|".join(pair) for pair in terminology.diagnosis_codes),
+            "systemAliases": dict(terminology.system_aliases),
+            "codeFormats": {
+                system: {"ignored": f.ignored, "optionalPrefixes": list(f.optional_prefixes)}
+                for system, f in terminology.code_formats.items()
+            },
+        }
     )
 
 

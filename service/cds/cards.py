@@ -14,7 +14,6 @@ No value in a card is null or empty (CDS Hooks 2.0 forbids both).
 
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 from collections.abc import Callable
@@ -150,11 +149,15 @@ def cards_for(
 def _suggested_resources(
     result: AssessmentResult, new_uuid: Callable[[], str]
 ) -> tuple[Json, Json]:
+    """New top-level dicts with their own ids (the nested elements are shared with the
+    assessment's, never changed: a deep copy cost 7% of a 300-resource hook call)."""
     assert result.care_plan is not None
-    risk_assessment = {**copy.deepcopy(result.risk_assessment), "id": new_uuid()}
-    care_plan = copy.deepcopy(result.care_plan)
-    care_plan["id"] = new_uuid()
-    care_plan["supportingInfo"] = [{"reference": f"RiskAssessment/{risk_assessment['id']}"}]
+    risk_assessment = {**result.risk_assessment, "id": new_uuid()}
+    care_plan = {
+        **result.care_plan,
+        "id": new_uuid(),
+        "supportingInfo": [{"reference": f"RiskAssessment/{risk_assessment['id']}"}],
+    }
     return _ordered(risk_assessment), _ordered(care_plan)
 
 

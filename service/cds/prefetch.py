@@ -57,7 +57,7 @@ class _Unusable(Exception):
     """A prefetch value that must be fetched again."""
 
 
-async def gather(
+async def gather_prefetch(
     request: HookRequest,
     keys: Sequence[PrefetchKey],
     client: TrustedClient,

@@ -1,7 +1,7 @@
 """Each prefetch value read once, while the hook body is parsed (in the worker thread).
 
 A prefetch value is a resource (the Patient read), a Bundle of search results, `null`,
-or something the service cannot use. What `prefetch.gather` needs of it (is it an
+or something the service cannot use. What `prefetch.gather_prefetch` needs of it (is it an
 object, its resourceType, the Bundle's entries with their types and ids, a `next`
 link) is read here, so the event loop only decides what to fetch. Values still in the
 request's bytes (`msgspec.Raw`) are read with small msgspec decodes, each entry's head
@@ -19,7 +19,7 @@ import orjson
 
 from service.clients.fhir import next_link
 from service.fhir_json import Json
-from service.ingest import Head, read_head
+from service.ingest import Head, RawEntry, read_head
 
 Resource = msgspec.Raw | Json
 
@@ -138,18 +138,13 @@ def _dict_entries(bundle: Json, where: str) -> tuple[tuple[Found, ...] | None, b
 # --- values still in the request's bytes --------------------------------------------------
 
 
-class _Entry(msgspec.Struct, gc=False):
-    fullUrl: Any = None
-    resource: msgspec.Raw = msgspec.Raw()
-
-
 class _Value(msgspec.Struct, gc=False):
     """A prefetch value: a resource, a Bundle (its entries typed in the same pass) or the
     pre-1.0 wrapper. Entries that are not objects fail the decode (read as dicts then)."""
 
     resourceType: Any = msgspec.UNSET
     resource: msgspec.Raw = msgspec.Raw()
-    entry: list[_Entry] | msgspec.UnsetType = msgspec.UNSET
+    entry: list[RawEntry] | msgspec.UnsetType = msgspec.UNSET
     link: Any = None
 
 
@@ -216,7 +211,7 @@ def _read_decoded(value: _Value, raw: msgspec.Raw | None, where: str) -> Prefetc
     )
 
 
-def _raw_entries(entries: list[_Entry], where: str) -> tuple[tuple[Found, ...], bool]:
+def _raw_entries(entries: list[RawEntry], where: str) -> tuple[tuple[Found, ...], bool]:
     read: list[Found] = []
     failed = False
     for n, entry in enumerate(entries):

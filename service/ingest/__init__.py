@@ -43,6 +43,7 @@ from service.ingest.heads import Head
 from service.ingest.parsed import ingest_dict, ingest_parsed
 from service.ingest.result import DEFAULT_MAX_ENTRIES, IngestResult, KeptResource, is_input_path
 from service.ingest.skeleton import (
+    RawEntry,
     SkeletonUnsure,
     decode_skeleton,
     ingest_skeleton,
@@ -69,6 +70,7 @@ __all__ = [
     "IngestResult",
     "Json",
     "KeptResource",
+    "RawEntry",
     "ingest",
     "ingest_document",
     "ingest_gathered",

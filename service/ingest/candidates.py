@@ -85,8 +85,20 @@ def treatment_kind(head: Head, terminology: Terminology) -> str | None:
     return "record" if _classes(head.code, terminology) else None
 
 
-def _classes(concept: object, terminology: Terminology) -> frozenset[str]:
-    return terminology.treatment.classify(terminology.pairs(concept))
+def _classes(concept: object, terminology: Terminology) -> bool:
+    """Whether a coding of the concept falls in an agent class (stops at the first)."""
+    if not isinstance(concept, dict):
+        return False
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        return False
+    tracks = terminology.treatment.tracks
+    for coding in codings:
+        if isinstance(coding, dict):
+            system, code = coding.get("system"), coding.get("code")
+            if isinstance(system, str) and isinstance(code, str) and tracks(system, code):
+                return True
+    return False
 
 
 def _any_relevant(concepts: object, terminology: Terminology) -> bool:

@@ -16,7 +16,7 @@ class KeptResource:
 
     `reference` is how the answer refers to it: `Condition/<id>` when it has an id,
     else its entry's fullUrl, else its FHIRPath in the request (e.g.
-    `Bundle.entry[3].resource`), which is no FHIR reference at all: see `resolvable`.
+    `Bundle.entry[3].resource`), which is no FHIR reference at all (`is_input_path`).
     For a contained resource, these are its container's. `suspicion`: a request's
     reason, or contained in a request: it counts at most as unconfirmed.
     """
@@ -28,11 +28,6 @@ class KeptResource:
     suspicion: bool = False
     #: A medication record's Medication (contained, or another entry), when it names one.
     medication: Json | None = None
-
-    @property
-    def resolvable(self) -> bool:
-        """False when `reference` is only a FHIRPath: emit it as Reference.display then."""
-        return not is_input_path(self.reference)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,8 +40,9 @@ class _Search(msgspec.Struct):
     mode: Any = None
 
 
-class _Entry(msgspec.Struct):
-    """A Bundle entry: its fullUrl, request and response, its search and resource as bytes."""
+class RawEntry(msgspec.Struct, gc=False):
+    """A Bundle entry: its fullUrl, request and response, its search and resource as bytes
+    (a CDS prefetch Bundle's entries are read with it too: `cds.prefetch_values`)."""
 
     fullUrl: Any = None
     search: msgspec.Raw = msgspec.Raw()
@@ -55,7 +56,7 @@ class _Bundle(msgspec.Struct):
     type: Any = None
     total: Any = None
     link: Any = None
-    entry: list[_Entry] = msgspec.field(default_factory=list)
+    entry: list[RawEntry] = msgspec.field(default_factory=list)
 
 
 class _Part(msgspec.Struct):

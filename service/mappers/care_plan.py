@@ -7,10 +7,11 @@ PlanDefinition, evaluated with `%riskAssessment` bound to the RiskAssessment, an
 text a patient gets is therefore decided in `profiles/`, not here.
 
 The expressions are evaluated against the RiskAssessment's criterion results only (each
-oms-criterion-result extension's `criterion` and `status` parts, in order), so what
-they yield depends on nothing else, and it is computed once per (PlanDefinition
-content, criterion results): evaluating them took more than half of a 300-resource
-assessment with OMS hits (bench/RESULTS.md). Every call gets fresh copies.
+oms-criterion-result extension's `criterion` and `status` parts, in order) and the track,
+so what they yield depends on nothing else, and it is computed once per (terminology,
+PlanDefinition, criterion results, track): evaluating them took more than half of a
+300-resource assessment with OMS hits (bench/RESULTS.md). Every call gets fresh copies;
+the course of treatment (`follow`) is applied to them afterwards.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def build_care_plan(
     activity the course of treatment tracks follows it (status, records, progress)."""
     plan = terminology.definition(plan_definition_url)
     activities, items = _activities(
-        orjson.dumps(plan), _criterion_results(risk_assessment), track.code, track.search
+        terminology, plan["url"], _criterion_results(risk_assessment), track.code, track.search
     )
     activity: list[Json] = orjson.loads(activities)
     if course is not None:
@@ -132,11 +133,17 @@ def _criterion_results(risk_assessment: Json) -> CriterionResults:
 
 @lru_cache(maxsize=_CACHED_PLANS)
 def _activities(
-    plan_json: bytes, results: CriterionResults, track: str, track_search: str
+    terminology: Terminology,
+    plan_url: str,
+    results: CriterionResults,
+    track: str,
+    track_search: str,
 ) -> tuple[bytes, str]:
     """The activities as JSON, which each caller parses into its own copy (~10 us for
-    15 activities; deepcopy took ~95 us), and their narrative list items."""
-    plan: Json = orjson.loads(plan_json)
+    15 activities; deepcopy took ~95 us), and their narrative list items. Keyed on the
+    loaded terminology itself (immutable, hashed by identity), not on the PlanDefinition's
+    10 kB of JSON serialised on every call."""
+    plan = terminology.definition(plan_url)
     context = {
         "riskAssessment": {
             "resourceType": "RiskAssessment",

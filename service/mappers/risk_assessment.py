@@ -120,7 +120,7 @@ def _rationale(
         skipped = ", ".join(f"{element} of {ref}" for ref, element in circumstances.future_dates)
         parts.append(f"Dates later than the assessment were skipped as errors: {skipped}.")
     parts.append(_age(circumstances.clock))
-    parts.append(f"Tumour search: {circumstances.track.title}.")
+    parts.append(f"Tumour-search track: {circumstances.track.title}.")
     parts.append(_CONCLUSION[assessment.risk])
     return " ".join(parts)
 

@@ -19,7 +19,7 @@ from functools import partial
 from anyio import to_thread
 
 from service.cds.discovery import prefetch_keys
-from service.cds.prefetch import FetchLimits, gather, missing_records
+from service.cds.prefetch import FetchLimits, gather_prefetch, missing_records
 from service.cds.request import parse_hook_request
 from service.cds.screen import screen
 from service.fhir_json import Json
@@ -66,7 +66,7 @@ async def screen_hook(
     """
     keys = prefetch_keys(terminology)
     request = await to_thread.run_sync(parse_hook_request, body)
-    found = await gather(request, keys, caller, limits, records_from_prefetch_only=True)
+    found = await gather_prefetch(request, keys, caller, limits, records_from_prefetch_only=True)
     risk, cards = await to_thread.run_sync(
         partial(screen, request, found, terminology, app_launch_url=app_launch_url)
     )
@@ -74,7 +74,7 @@ async def screen_hook(
     if risk in FOLLOWS_THE_COURSE and missing:
         # The checklist follows what was given: read the treatment record the EHR did
         # not prefetch (most calls are low risk and never need it).
-        found = [*found, *await gather(request, missing, caller, limits)]
+        found = [*found, *await gather_prefetch(request, missing, caller, limits)]
         risk, cards = await to_thread.run_sync(
             partial(screen, request, found, terminology, app_launch_url=app_launch_url)
         )

@@ -1,7 +1,11 @@
-// The redirect URI: finish the SMART authorization, read the patient's Conditions and
-// Observations with the clinician's token, have oms-cds assess them (same origin), render.
-// Nothing is stored by oms-cds; "Save to chart" writes to the EHR with the clinician's token.
-"use strict";
+// The redirect URI: finish the SMART authorization, read the patient's record (the evidence
+// and the treatment record) with the clinician's token, have oms-cds assess it (same origin),
+// render. Nothing is stored by oms-cds; "Save to chart" writes to the EHR with the clinician's token.
+import { courseEvents, isoToday, treatments } from "./course.js";
+import { Names } from "./names.js";
+import { planItems, renderPlan } from "./plan.js";
+import { RecordError, inputBundle, readRecord } from "./record.js";
+import { plotWidth, timelineSpec } from "./timeline.js";
 
 const STATUS_TEXT = { met: "Met", "not-met": "Not met", unknown: "Unknown" };
 const STATUS_ICON = { met: "✔", "not-met": "✖", unknown: "?" };
@@ -105,8 +109,19 @@ function evidenceStatus(resource) {
   return resource.status || "status not recorded";
 }
 
+/** What the evidence says, in words with its code: the finding carried by the value when the
+ * code is a generic question ("Clinical finding"), else the code. */
+function evidenceWhat(resource, names) {
+  if (resource.valueCodeableConcept) {
+    return `${names.label(resource.valueCodeableConcept)}, recorded as ${names.describe(resource.code).words || "a finding"}`;
+  }
+  const value = evidenceValue(resource);
+  const code = resource.resourceType === "DiagnosticReport" && !resource.code
+    ? (resource.conclusionCode || [])[0] : resource.code;
+  return names.label(code) + (value ? `: ${value}` : "");
+}
+
 function evidenceValue(resource) {
-  if (resource.valueCodeableConcept) return codingDisplay(resource.valueCodeableConcept);
   if (resource.valueQuantity) return `${resource.valueQuantity.value} ${resource.valueQuantity.unit || ""}`.trim();
   if (typeof resource.valueBoolean === "boolean") return resource.valueBoolean ? "present" : "absent";
   if (resource.valueString) return resource.valueString;
@@ -128,14 +143,6 @@ function criteriaOf(riskAssessment) {
     });
 }
 
-function planItems(carePlan) {
-  return ((carePlan && carePlan.activity) || []).map((activity) => {
-    const detail = activity.detail || {};
-    const coding = ((detail.code || {}).coding || [])[0] || {};
-    return { code: coding.code || "", title: coding.display || coding.code || "Activity", description: detail.description || "" };
-  });
-}
-
 function statusCell(status) {
   const cell = document.createElement("td");
   cell.className = `status status-${status}`;
@@ -147,7 +154,7 @@ function statusCell(status) {
   return cell;
 }
 
-function renderCriteria(criteria, byReference, plan) {
+function renderCriteria(criteria, byReference, plan, names) {
   const body = $("criteria").querySelector("tbody");
   body.replaceChildren();
   for (const criterion of criteria) {
@@ -167,10 +174,9 @@ function renderCriteria(criteria, byReference, plan) {
         if (!resource) {
           item.textContent = reference;
         } else {
-          const value = evidenceValue(resource);
-          const what = codingDisplay(resource.code) + (value ? `: ${value}` : "");
           const when = evidenceDate(resource);
-          item.textContent = `${what} (${resource.resourceType}; ${when ? when.slice(0, 10) : "undated"}; ${evidenceStatus(resource)})`;
+          item.textContent = `${evidenceWhat(resource, names)} · ${resource.resourceType}, ` +
+            `${when ? when.slice(0, 10) : "undated"}, ${evidenceStatus(resource)}`;
         }
         list.append(item);
       }
@@ -186,7 +192,7 @@ function renderCriteria(criteria, byReference, plan) {
   }
 }
 
-async function renderTimeline(criteria, byReference) {
+function findingsOf(criteria, byReference, names) {
   const points = [];
   let undated = 0;
   for (const criterion of criteria) {
@@ -198,69 +204,119 @@ async function renderTimeline(criteria, byReference) {
         criterion: criterion.display,
         date: when,
         finding: criterion.status === "met" ? "Present (supports the criterion)" : "Recorded absent",
-        what: codingDisplay(resource.code),
+        what: evidenceWhat(resource, names),
         status: evidenceStatus(resource),
       });
     }
   }
+  return { points, undated };
+}
+
+const UNREAD_WORDS = {
+  DiagnosticReport: "diagnostic reports",
+  MedicationRequest: "medication orders",
+  MedicationAdministration: "medication administrations",
+  MedicationStatement: "medication statements",
+  Medication: "medication details",
+  Procedure: "procedures",
+  ServiceRequest: "orders for therapies and tests",
+};
+
+const EPISODE = { true: "Earlier episode", false: "This episode" };
+
+/** The chart's key in words: only what the chart shows. */
+function renderLegend(items, events) {
+  const legend = $("timeline-legend");
+  const kinds = new Set(events.map((e) => e.kind));
+  const lines = [["Relapse", "– – –", "relapse"], ["Remission", "· · ·", "remission"]]
+    .filter(([kind]) => kinds.has(kind));
+  const parts = [];
+  for (const [, key, words] of [...lines, [null, "——", "today"]]) {
+    const span = document.createElement("span");
+    span.className = "key";
+    span.textContent = key;
+    parts.push(span, ` ${words}, `);
+  }
+  parts[parts.length - 1] = " today; each line is labelled with its date.";
+  const treatmentsKey = items.some((i) => i.start)
+    ? " A treatment bar that reaches today is ongoing; ◆ given on one day; ▶ ordered, not yet given." : "";
+  legend.replaceChildren("Lines: ", ...parts, treatmentsKey);
+}
+
+function renderTreatmentTable(items) {
+  const table = $("treatments");
+  const body = table.querySelector("tbody");
+  body.replaceChildren();
+  table.hidden = items.length === 0;
+  const sorted = [...items].sort((a, b) => (a.start || "9999").localeCompare(b.start || "9999"));
+  for (const item of sorted) {
+    const row = document.createElement("tr");
+    row.dataset.reference = item.reference;
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = item.name;
+    const cells = [item.when, item.ordered ? "Ordered" : EPISODE[item.earlier],
+      `${item.record} (${item.status})`].map((text) => {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      return cell;
+    });
+    row.append(name, ...cells);
+    body.append(row);
+  }
+}
+
+async function renderTimeline({ criteria, byReference, names, items, events, carePlan, unread }) {
+  const { points, undated } = findingsOf(criteria, byReference, names);
   const note = [];
   if (points.length === 0) note.push("No dated evidence for any criterion in the record.");
   if (undated) note.push(`${plural(undated, "piece of evidence has", "pieces of evidence have")} no date and ${undated === 1 ? "is" : "are"} listed in the table only.`);
+  const undatedTreatments = items.filter((i) => !i.start).length;
+  if (undatedTreatments) note.push(`${plural(undatedTreatments, "treatment record has", "treatment records have")} no date and ${undatedTreatments === 1 ? "is" : "are"} listed below only.`);
   $("timeline-note").textContent = note.join(" ");
-  if (points.length === 0) { $("timeline").replaceChildren(); return; }
-  const times = points.map((p) => Date.parse(p.date)).filter((t) => !Number.isNaN(t));
-  const spanDays = (Math.max(...times) - Math.min(...times)) / 864e5;
-  const xAxis = spanDays > 90
-    ? { format: "%b %Y", labelAngle: 0, tickCount: { interval: "month", step: 1 } }
-    : { format: "%d %b %Y", labelAngle: 0, tickCount: 5 };
-  const spec = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    description: `Timeline of ${plural(points.length, "dated piece", "dated pieces")} of evidence per OMS criterion`,
-    width: "container",
-    height: { step: 44 },
-    data: { values: points },
-    mark: { type: "point", filled: true, size: 160, strokeWidth: 2, tooltip: true },
-    encoding: {
-      x: { field: "date", type: "temporal", title: "Date recorded", scale: { padding: 18 }, axis: xAxis },
-      y: { field: "criterion", type: "nominal", title: null, sort: criteria.map((c) => c.display),
-           scale: { domain: criteria.map((c) => c.display) }, axis: { labelLimit: 260, labelFontSize: 13 } },
-      shape: { field: "finding", type: "nominal", title: "Finding",
-               scale: { domain: ["Present (supports the criterion)", "Recorded absent"], range: ["circle", "cross"] } },
-      color: { field: "finding", type: "nominal", title: "Finding",
-               scale: { domain: ["Present (supports the criterion)", "Recorded absent"], range: ["#1f5fa8", "#a33b00"] } },
-      tooltip: [
-        { field: "criterion", title: "Criterion" },
-        { field: "what", title: "Finding" },
-        { field: "date", type: "temporal", title: "Date", format: "%d %b %Y" },
-        { field: "status", title: "Status" },
-      ],
-    },
-    config: { font: "system-ui, sans-serif", axis: { labelFontSize: 12, titleFontSize: 13 }, legend: { orient: "bottom", labelFontSize: 12, labelLimit: 400 } },
-  };
-  await vegaEmbed("#timeline", spec, { actions: false, renderer: "svg" });
+  $("course-heading").textContent = items.length ? "The course: findings, treatments, relapses" : "Timeline of the evidence";
+  renderTreatmentTable(items);
+  renderLegend(items, events);
+  const unclassified = ((carePlan && carePlan.note) || []).map((n) => n.text).filter(Boolean);
+  if (unread.length) {
+    const words = unread.map((type) => UNREAD_WORDS[type] || type).join(", ");
+    unclassified.push(`The EHR did not let the app read the patient's ${words}: the plan and the timeline may miss what was given.`);
+  }
+  $("course-notes").replaceChildren(...unclassified.map((text) => Object.assign(document.createElement("p"), { textContent: text })));
+  $("course-notes").hidden = unclassified.length === 0;
+  if (points.length === 0 && items.every((i) => !i.start)) { $("timeline").replaceChildren(); return; }
+  const today = isoToday();
+  const draw = () => vegaEmbed("#timeline", timelineSpec({
+    findings: points, items, events, today, width: plotWidth($("timeline")),
+    criteria: criteria.map((c) => c.display),
+  }), { actions: false, renderer: "svg" });
+  await draw();
+  let pending = null;
+  let width = $("timeline").clientWidth;
+  window.addEventListener("resize", () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      if ($("timeline").clientWidth !== width) { width = $("timeline").clientWidth; draw(); }
+    }, 100);
+  });
 }
 
-function renderPlan(carePlan, plan) {
-  const list = $("plan");
-  list.replaceChildren();
-  if (!carePlan) {
-    $("plan-intro").textContent = "No plan is proposed at low risk. Reassess if new signs appear.";
-    return;
+/** The episode in one line at the top: "In relapse since …", or "In remission since …". */
+function renderEpisode(events, rationale, today) {
+  const since = /In relapse since (\d{4}-\d{2}-\d{2})\./.exec(rationale || "");
+  const days = (date) => Math.round((Date.parse(today) - Date.parse(date)) / 864e5);
+  const remissions = events.filter((e) => e.kind === "Remission");
+  const remission = remissions[remissions.length - 1];
+  let text = "";
+  if (since) {
+    const before = remissions.filter((e) => e.date < since[1]).pop();
+    text = `In relapse since ${since[1]} (${plural(days(since[1]), "day", "days")} ago).` +
+      (before ? ` Previous remission from ${before.date}.` : "");
+  } else if (remission && !events.some((e) => e.kind === "Relapse" && e.date > remission.date)) {
+    text = `In remission since ${remission.date}.`;
   }
-  $("plan-intro").textContent = `${carePlan.title} (${plural(plan.length, "item", "items")}), proposed as a draft plan.`;
-  plan.forEach((item, n) => {
-    const li = document.createElement("li");
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.id = `plan-item-${n}`;
-    const label = document.createElement("label");
-    label.htmlFor = box.id;
-    const title = document.createElement("strong");
-    title.textContent = item.title;
-    label.append(title, `: ${item.description}`);
-    li.append(box, label);
-    list.append(li);
-  });
+  $("risk-course").textContent = text;
+  $("risk-course").hidden = !text;
 }
 
 function byTypeOf(bundle, type) {
@@ -285,32 +341,6 @@ async function postJson(url, body) {
     throw new UserFacingError(`The OMS decision-support service could not assess this record: ${detail}`);
   }
   return document_;
-}
-
-async function readRecord(client) {
-  const patientId = client.patient.id;
-  if (!patientId) throw new UserFacingError("The EHR did not say which patient to assess. Open the app from a patient's chart.");
-  const options = { pageLimit: 0, flat: true };
-  try {
-    const [patient, conditions, observations] = await Promise.all([
-      client.patient.read(),
-      client.request(`Condition?patient=${encodeURIComponent(patientId)}&_count=200`, options),
-      client.request(`Observation?patient=${encodeURIComponent(patientId)}&_count=200`, options),
-    ]);
-    return { patient, conditions, observations };
-  } catch (e) {
-    throw new UserFacingError(fhirErrorMessage(e));
-  }
-}
-
-function inputBundle(client, record) {
-  const base = client.state.serverUrl.replace(/\/$/, "");
-  const resources = [record.patient, ...record.conditions, ...record.observations];
-  return {
-    resourceType: "Bundle",
-    type: "collection",
-    entry: resources.map((r) => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r })),
-  };
 }
 
 function fhirUserReference(client) {
@@ -378,7 +408,16 @@ async function main() {
     return;
   }
   try {
-    const record = await readRecord(client);
+    if (!client.patient.id) {
+      throw new UserFacingError("The EHR did not say which patient to assess. Open the app from a patient's chart.");
+    }
+    let record;
+    const namesLoaded = Names.load();
+    try {
+      record = await readRecord(client);
+    } catch (e) {
+      throw e instanceof RecordError ? new UserFacingError(fhirErrorMessage(e.cause)) : e;
+    }
     renderBanner(client, record.patient);
     if (record.conditions.length + record.observations.length === 0) {
       throw new UserFacingError("This patient has no Conditions or Observations in the record, so the " +
@@ -390,7 +429,9 @@ async function main() {
     const riskAssessment = byTypeOf(result, "RiskAssessment")[0];
     const carePlan = byTypeOf(result, "CarePlan")[0] || null;
     const provenance = byTypeOf(result, "Provenance")[0] || {};
-    const byReference = new Map([...record.conditions, ...record.observations].map((r) => [`${r.resourceType}/${r.id}`, r]));
+    const names = await namesLoaded;
+    const byReference = new Map([...record.conditions, ...record.observations, ...record.others]
+      .map((r) => [`${r.resourceType}/${r.id}`, r]));
     const prediction = (riskAssessment.prediction || [])[0] || {};
     const risk = (((prediction.qualitativeRisk || {}).coding || [])[0] || {}).code || "low";
     const criteria = criteriaOf(riskAssessment);
@@ -401,18 +442,24 @@ async function main() {
     $("risk-summary").textContent = RISK_SUMMARY[risk] || "";
     $("risk-rationale").textContent = prediction.rationale || "";
     $("risk-preliminary").hidden = riskAssessment.status !== "preliminary";
-    renderCriteria(criteria, byReference, plan);
-    renderPlan(carePlan, plan);
+    const today = isoToday();
+    const items = treatments(carePlan, byReference, names, today);
+    const events = courseEvents(record.conditions, prediction.rationale, names, names.diagnosis);
+    renderEpisode(events, prediction.rationale, today);
+    renderCriteria(criteria, byReference, plan, names);
+    const byItem = new Map(items.map((i) => [i.reference, i]));
+    renderPlan(carePlan, plan, (reference) => byItem.get(reference));
     const device = (provenance.contained || []).find((r) => r.resourceType === "Device") || {};
     const version = ((device.version || [])[0] || {}).value || "unknown";
     const computed = new Date(result.timestamp).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
     $("computed").textContent = `Computed by oms-cds ${version} on ${computed} ` +
-      `from ${plural(record.conditions.length, "Condition", "Conditions")} and ${plural(record.observations.length, "Observation", "Observations")}. ` +
+      `from ${plural(record.conditions.length, "Condition", "Conditions")}, ${plural(record.observations.length, "Observation", "Observations")} ` +
+      `and ${plural(record.others.length, "other record", "other records")} (reports, medications, procedures, orders). ` +
       "oms-cds stores no patient data.";
     setupSave(client, input);
     $("status").hidden = true;
     $("assessment").hidden = false;
-    await renderTimeline(criteria, byReference);
+    await renderTimeline({ criteria, byReference, names, items, events, carePlan, unread: record.unread });
     document.body.dataset.state = "ready";
   } catch (e) {
     showError(e instanceof UserFacingError ? e.message

@@ -81,3 +81,68 @@ def test_an_author_that_is_no_user_reference_is_refused(client: TestClient, auth
     )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/fhir+json")
+
+
+@pytest.mark.parametrize(
+    ("key", "display"),
+    [
+        pytest.param("http://snomed.info/sct|432328008", "Neuroblastoma", id="criterion-valueset"),
+        pytest.param(
+            "http://snomed.info/sct|230350000",
+            "Opsoclonus-myoclonus syndrome",
+            id="diagnosis-valueset",
+        ),
+        pytest.param(
+            "http://www.nlm.nih.gov/research/umls/rxnorm|8638", "prednisolone", id="agent"
+        ),
+        pytest.param(
+            "http://www.nlm.nih.gov/research/umls/rxnorm|105609",
+            "Azathioprine 50 MG Oral Tablet [Azamune]",
+            id="conceptmap-product",
+        ),
+        pytest.param(
+            "http://oms-cds.org/fhir/CodeSystem/oms-criteria|opsoclonus",
+            "Opsoclonus",
+            id="criteria-codesystem",
+        ),
+    ],
+)
+def test_displays_give_words_for_bare_codes(client: TestClient, key: str, display: str) -> None:
+    response = client.get("/app/displays.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["displays"][key] == display
+
+
+def test_displays_say_how_to_normalise_a_coding(client: TestClient) -> None:
+    document = client.get("/app/displays.json").json()
+    assert document["systemAliases"]["urn:oid:2.16.840.1.113883.6.96"] == "http://snomed.info/sct"
+    assert document["codeFormats"]["https://www.orpha.net"] == {
+        "ignored": "",
+        "optionalPrefixes": ["ORPHA:"],
+    }
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert document["ingredientOf"][f"{rxnorm}|105609"] == f"{rxnorm}|1256"  # azathioprine
+    assert "http://snomed.info/sct|230350000" in document["diagnosis"]
+    # Keys are stored normalised: an Orphanet code without its prefix.
+    assert "https://www.orpha.net|1183" in document["displays"]
+    assert not any(key.startswith("https://www.orpha.net|ORPHA:") for key in document["displays"])
+
+
+def test_an_unknown_drug_has_no_display(client: TestClient) -> None:
+    displays = client.get("/app/displays.json").json()["displays"]
+    assert "http://www.nlm.nih.gov/research/umls/rxnorm|161" not in displays  # paracetamol
+
+
+def test_the_app_asks_for_the_treatment_record(client: TestClient) -> None:
+    scope = client.get("/app/config.json").json()["scope"].split()
+    for resource_type in (
+        "DiagnosticReport",
+        "MedicationRequest",
+        "MedicationAdministration",
+        "MedicationStatement",
+        "Medication",
+        "Procedure",
+        "ServiceRequest",
+    ):
+        assert f"patient/{resource_type}.rs" in scope

@@ -17,7 +17,7 @@ import pytest
 
 import service.cds.request as request_module
 from service.cds.discovery import prefetch_keys
-from service.cds.prefetch import FetchLimits, gather
+from service.cds.prefetch import FetchLimits, gather_prefetch
 from service.cds.prefetch_values import KnownPrefetch
 from service.cds.request import HookRequest, parse_hook_request
 from service.cds.screen import assess_hook
@@ -168,7 +168,9 @@ def answer(body: bytes, terminology: Terminology) -> Any:
     """What the hook answers: the assessment, or the error in all its parts."""
     try:
         request = parse_hook_request(body)
-        found = asyncio.run(gather(request, prefetch_keys(terminology), CLIENT, FetchLimits()))
+        found = asyncio.run(
+            gather_prefetch(request, prefetch_keys(terminology), CLIENT, FetchLimits())
+        )
         result = assess_hook(request, found, terminology)
     except OmsError as error:
         issues = [(i.code, i.message, i.expression) for i in error.more]

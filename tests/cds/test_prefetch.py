@@ -13,7 +13,7 @@ import respx
 
 from service.cds.discovery import prefetch_keys
 from service.cds.errors import PreconditionFailed
-from service.cds.prefetch import FetchLimits, Found, gather
+from service.cds.prefetch import FetchLimits, Found, gather_prefetch
 from service.cds.request import parse_hook_request
 from service.cds.screen import assess_hook
 from service.clients.fhir import FhirClient
@@ -33,7 +33,7 @@ def run(body: dict[str, Any], terminology: Terminology, *, max_pages: int = 5) -
 
     async def go() -> list[Found]:
         keys = prefetch_keys(terminology)
-        return await gather(request, keys, CLIENT, FetchLimits(1.0, max_pages))
+        return await gather_prefetch(request, keys, CLIENT, FetchLimits(1.0, max_pages))
 
     return asyncio.run(go())
 
@@ -434,7 +434,7 @@ def test_a_server_that_never_answers_is_cut_at_the_hook_deadline(
 
     async def go() -> list[Found]:
         keys = prefetch_keys(terminology)
-        return await gather(
+        return await gather_prefetch(
             request, keys, CLIENT, FetchLimits(0.01, 5), transport=httpx.MockTransport(never)
         )
 

@@ -2,8 +2,9 @@
 
 Started here, each on 127.0.0.1 on a free port, each stopped by its PID:
 * the sandbox FHIR server (sekmet, `tests.contract.sandbox.Sandbox`), seeded with the
-  OMS examples (high, moderate, low), a patient with no data, a Practitioner (the
-  clinician) and the 846-Observation Synthea patient;
+  OMS examples (high, moderate, low), a child in relapse with three agents over two
+  episodes (`relapse.py`), a patient with no data, a Practitioner (the clinician) and the
+  846-Observation Synthea patient;
 * the test EHR (`ehr.mjs`): oidc-provider as a SMART 2.x authorization server, in front
   of the sandbox with a patient-compartment check; its node packages, Node 22 itself
   included (npm's `node` package), come from `npm ci` on package-lock.json;
@@ -25,6 +26,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ import pytest
 from tests.contract import seed
 from tests.contract.conftest import _free_port
 from tests.contract.sandbox import Sandbox
+from tests.smart import relapse
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -48,6 +51,7 @@ Json = dict[str, Any]
 
 
 def _need(ok: bool, what: str) -> None:
+    """A missing tool fails the browser tests: a skip would pass without testing the app."""
     if not ok:
         pytest.fail(f"{what} is missing; make test installs it (scripts/install-system-packages)")
 
@@ -91,6 +95,7 @@ class Seeded:
     moderate: str
     low: str
     certain: str
+    relapse: str
     empty: str
     big: str
     practitioner: str
@@ -112,11 +117,19 @@ class Stack:
     def launch_url(self) -> str:
         return f"{self.service_url}/app/launch.html"
 
-    def ehr_launch(self, patient: str, *, need_patient_banner: bool = True) -> str:
-        """The URL an EHR opens for an EHR launch: a launch context made at the EHR."""
+    def ehr_launch(
+        self, patient: str, *, need_patient_banner: bool = True, withhold: tuple[str, ...] = ()
+    ) -> str:
+        """The URL an EHR opens for an EHR launch: a launch context made at the EHR.
+
+        `withhold`: resource types the EHR refuses to read for this launch's token (403)."""
         answer = httpx.post(
             f"{self.ehr_url}/_test/launch",
-            json={"patient": patient, "need_patient_banner": need_patient_banner},
+            json={
+                "patient": patient,
+                "need_patient_banner": need_patient_banner,
+                "withhold": list(withhold),
+            },
         ).json()
         return f"{self.launch_url}?iss={answer['iss']}&launch={answer['launch']}"
 
@@ -192,6 +205,7 @@ def _seed(fhir: httpx.Client) -> Seeded:
     for name, source in (("high", None), ("moderate", None), ("low", None), ("certain", "low")):
         locations = seed.post_transaction(fhir, example_transaction(name, source))
         ids[name] = next(loc.id for loc in locations if loc.resource_type == "Patient")
+    seed.post_transaction(fhir, relapse.transaction(relapse.Dates(date.today())))
     empty = fhir.post(
         "Patient",
         content=orjson.dumps(
@@ -218,6 +232,7 @@ def _seed(fhir: httpx.Client) -> Seeded:
         ids["moderate"],
         ids["low"],
         ids["certain"],
+        "relapse-child",
         empty.json()["id"],
         big.id,
         practitioner.json()["id"],

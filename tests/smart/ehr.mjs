@@ -10,7 +10,8 @@
 //   /fhir/.well-known/smart-configuration SMART discovery
 //   /auth, /token, /jwks, ...             oidc-provider
 //   /interaction/:uid                     the EHR's login + patient picker + allow/deny page
-//   /_test/launch (POST)                  an EHR launch context {patient, need_patient_banner} -> {launch}
+//   /_test/launch (POST)                  an EHR launch context {patient, need_patient_banner,
+//                                         withhold: [types the EHR refuses to this launch's token]} -> {launch}
 //   /_test/revoke (POST)                  revoke every access token seen so far ("expired")
 //   /_test/writes (GET)                   how many POSTs of each resource type reached the FHIR server
 import http from 'node:http';
@@ -23,7 +24,11 @@ const FHIR_BASE = `${ISSUER}/fhir`;
 const UPSTREAM = upstreamArg.replace(/\/$/, '');
 const CLIENT_ID = process.env.SMART_CLIENT_ID || 'oms-cds';
 const PRACTITIONER = process.env.SMART_PRACTITIONER || 'Practitioner/test-clinician';
-const READ_TYPES = ['Patient', 'Condition', 'Observation'];
+// Searched by patient: the evidence and the treatment record.
+const COMPARTMENT_TYPES = ['Condition', 'Observation', 'DiagnosticReport', 'MedicationRequest',
+  'MedicationAdministration', 'MedicationStatement', 'Procedure', 'ServiceRequest'];
+// Medication is in no patient compartment: read by id, as a medication record references it.
+const READ_TYPES = ['Patient', 'Medication', ...COMPARTMENT_TYPES];
 const WRITE_TYPES = ['RiskAssessment', 'CarePlan', 'Provenance'];
 const RESOURCE_SCOPES = [
   ...READ_TYPES.map((t) => `patient/${t}.rs`),
@@ -32,6 +37,7 @@ const RESOURCE_SCOPES = [
 const OIDC_SCOPES = ['openid', 'fhirUser', 'launch', 'launch/patient'];
 
 const launches = new Map(); // launch id -> {patient, need_patient_banner}
+const withheld = new Map(); // launch or grant id -> types this EHR refuses to the app (policy, or unsupported)
 const grantContext = new Map(); // grant id -> {patient, need_patient_banner}
 const seenTokens = new Set();
 const writes = {};
@@ -137,6 +143,7 @@ async function interaction(req, res) {
   grant.addResourceScope(FHIR_BASE, scopes.filter((s) => RESOURCE_SCOPES.includes(s)).join(' '));
   const grantId = await grant.save();
   grantContext.set(grantId, context);
+  if (withheld.has(params.launch)) withheld.set(grantId, withheld.get(params.launch));
   await provider.interactionFinished(req, res, { login: { accountId: 'test-clinician' }, consent: { grantId } });
 }
 
@@ -171,12 +178,14 @@ function smartConfiguration() {
   };
 }
 
-// The patient compartment of the token: which requests it may make.
-function allowed(method, path, query, body, patient) {
+// The patient compartment of the token and its scopes: which requests it may make.
+function allowed(method, path, query, body, patient, scopes) {
   const [type, id, extra] = path.split('/').filter(Boolean);
   const ownPatient = (value) => value === patient || value === `Patient/${patient}`;
+  if (method === 'GET' && !scopes.has(`patient/${type}.rs`)) return false;
   if (method === 'GET' && type === 'Patient' && id && !extra) return id === patient;
-  if (method === 'GET' && ['Condition', 'Observation'].includes(type) && !id) {
+  if (method === 'GET' && type === 'Medication' && id && !extra) return true;
+  if (method === 'GET' && COMPARTMENT_TYPES.includes(type) && !id) {
     return ownPatient(query.get('patient') || query.get('subject'));
   }
   if (method === 'POST' && !type && body?.resourceType === 'Bundle' && body.type === 'transaction') {
@@ -205,7 +214,9 @@ async function fhir(req, res, path, query) {
   const raw = req.method === 'POST' ? await readBody(req) : null;
   let body = null;
   try { body = raw ? JSON.parse(raw.toString()) : null; } catch { body = null; }
-  if (!allowed(req.method, path, query, body, token.extra?.patient)) {
+  const scopes = new Set(String(token.scope || '').split(' '));
+  for (const type of withheld.get(token.grantId) || []) scopes.delete(`patient/${type}.rs`);
+  if (!allowed(req.method, path, query, body, token.extra?.patient, scopes)) {
     return send(res, 403, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'outside the patient compartment' }] }, CORS);
   }
   for (const entry of body?.entry || []) writes[entry.resource.resourceType] = (writes[entry.resource.resourceType] || 0) + 1;
@@ -233,6 +244,7 @@ async function testControl(req, res, path) {
     const context = JSON.parse((await readBody(req)).toString());
     const launch = crypto.randomBytes(12).toString('hex');
     launches.set(launch, { patient: context.patient, need_patient_banner: context.need_patient_banner ?? true });
+    if (context.withhold) withheld.set(launch, context.withhold);
     return send(res, 200, { launch, iss: FHIR_BASE });
   }
   if (path === '/_test/revoke' && req.method === 'POST') {

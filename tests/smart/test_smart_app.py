@@ -96,7 +96,10 @@ def test_ehr_launch_from_the_high_card(stack: Stack, page: Any) -> None:
     assert page.locator("#risk-level").inner_text() == "High (4 of 4 criteria met)"
     assert set(criteria_statuses(page).values()) == {"✔ Met"}
     neuroblastoma = page.locator("#criteria tr[data-criterion=neuroblastoma]").inner_text()
-    assert "Right adrenal neuroblastoma (Condition; 2026-10-30; active, confirmed)" in neuroblastoma
+    assert (
+        "Right adrenal neuroblastoma (SNOMED CT 281562007) · Condition, 2026-10-30, "
+        "active, confirmed" in neuroblastoma
+    )
     # The timeline is a Vega-Lite chart: one mark per dated piece of evidence, two opsoclonus.
     assert page.locator("#timeline svg").count() == 1
     assert page.locator("#timeline svg path[role=graphics-symbol]").count() == 4

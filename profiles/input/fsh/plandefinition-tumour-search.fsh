@@ -17,7 +17,7 @@ Description: "Which search for the trigger of OMS a patient gets: the neuroblast
 * publisher = "oms-cds"
 * description = "The Genoa criteria and the neuroblastoma search are paediatric. Adults get OMS too, and in adults the trigger to look for is a different tumour (small-cell lung cancer, breast cancer, ovarian teratoma) or an infection. The track follows the age at onset of the neurological signs: an adult whose OMS began in childhood stays on the paediatric track. No source gives a numeric line between children and adults: 18 is this service's choice."
 * purpose = "How oms-cds applies it: applicability conditions are FHIRPath evaluated with %ageAtOnset bound to the youngest age, in completed years, at which the neurological signs may have begun (the earliest dated opsoclonus or myoclonus/ataxia, else the age at assessment; partial dates and ranges read as intervals), empty when the age is unknown. The first action whose condition holds is the patient's track; its code is bound as %track and its description as %trackSearch when the checklist and the work-up are applied."
-* action[0].title = "paediatric (onset before 18 years, or age unknown): search for a neuroblastoma"
+* action[0].title = "paediatric (onset before 18 years, or age unknown)"
 * action[0].description = "Search for an occult neuroblastoma: CT or MRI of chest, abdomen and pelvis (the most sensitive test), urine homovanillic acid (HVA) and vanillylmandelic acid (VMA), and MIBG scintigraphy. Repeat the search when it is negative: tumours in OMS are often small and may be found only on a repeated search."
 * action[0].code[0].coding[0] = $OMSWORKUP#neuroblastoma-search "Search for a neuroblastoma"
 * action[0].condition[0].kind = #applicability
@@ -31,7 +31,7 @@ Description: "Which search for the trigger of OMS a patient gets: the neuroblast
 * action[0].documentation[2].citation = "Storz C, Bares R, Ebinger M, Schäfer JF, Gückel B, Nikolaou K, Kramer U. Diagnostic value of whole-body T2-weighted MRI in children with opsoclonus-myoclonus syndrome and its impact on tumour detection. BMC Med Imaging. 2019 (tumours found only on repeated investigation)."
 * action[0].documentation[3].type = #citation
 * action[0].documentation[3].citation = "Rossor T, Yeh EA, Khakoo Y, et al. Diagnosis and management of opsoclonus-myoclonus-ataxia syndrome in children: an international perspective. Neurol Neuroimmunol Neuroinflamm. 2022;9(3):e1153."
-* action[1].title = "adult (onset at 18 years or later): search for a paraneoplastic tumour or an infection"
+* action[1].title = "adult (onset at 18 years or later)"
 * action[1].description = "Search for a paraneoplastic tumour (small-cell lung cancer, breast cancer, ovarian teratoma) or an infection: CT of chest, abdomen and pelvis, and FDG-PET when it is negative; mammography and pelvic ultrasound in women; onconeural and neuronal-surface antibodies (anti-Ri, anti-Hu and anti-NMDAR among them) in serum and CSF; CSF studies. When the search is negative, repeat it at 3-6 months, then every 6 months for up to 4 years."
 * action[1].code[0].coding[0] = $OMSWORKUP#paraneoplastic-search "Search for a paraneoplastic tumour or an infection"
 * action[1].condition[0].kind = #applicability
