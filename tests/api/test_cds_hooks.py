@@ -37,6 +37,7 @@ from tests.cds.builders import (
     example,
     fixture,
     hook_request,
+    prefetch_from,
     risk_example,
     searchset,
 )
@@ -762,3 +763,50 @@ def test_a_fhir_server_path_that_escapes_the_registered_one_is_refused_unread(
         response = post(make_client(), body)
     assert outcome_of(response)[:2] == (412, "forbidden")
     assert not decoy.called
+
+
+def test_a_child_in_relapse_gets_the_same_course_by_prefetch_as_by_bundle(
+    make_client: MakeClient,
+) -> None:
+    """examples/relapse.json as prefetch (every key, the treatment record included): the
+    card is a relapse warning and its CarePlan follows the course exactly as `$oms-assess`
+    of the same Bundle does (statuses, what was given; the records named by type)."""
+    document = example("relapse")
+    patient_id, prefetch = prefetch_from(document)
+    client = make_client()
+    response = post(client, hook_request(prefetch, patient_id=patient_id))
+    assert response.status_code == 200, response.text[:300]
+    [card] = response.json()["cards"]
+    assert (card["indicator"], card["summary"][:28]) == ("warning", "OMS relapse since 2026-11-01")
+    [suggested] = [
+        a["resource"]
+        for s in card["suggestions"]
+        for a in s["actions"]
+        if a["resource"]["resourceType"] == "CarePlan"
+    ]
+    assessed = client.post(
+        "/fhir/$oms-assess",
+        content=json.dumps(document).encode(),
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    [care_plan] = [
+        e["resource"]
+        for e in assessed.json()["entry"]
+        if e["resource"]["resourceType"] == "CarePlan"
+    ]
+
+    def course(plan: dict[str, Any]) -> list[tuple[str, str, list[str], Any]]:
+        return [
+            (
+                a["detail"]["code"]["coding"][0]["code"],
+                a["detail"]["status"],
+                [r["reference"].split("/")[0] for r in a.get("outcomeReference", [])],
+                a.get("progress"),
+            )
+            for a in plan["activity"]
+        ]
+
+    assert course(suggested) == course(care_plan)
+    assert {status for _, status, _, _ in course(suggested)} >= {
+        "in-progress", "completed", "scheduled", "not-started"
+    }  # fmt: skip
