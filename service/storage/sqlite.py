@@ -135,9 +135,24 @@ class SqliteStorage(Storage):
         connection = sqlite3.connect(
             self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
         )
-        connection.execute("PRAGMA journal_mode=WAL")
+        self._wal(connection)
         connection.execute("PRAGMA synchronous=FULL")
         return connection
+
+    def _wal(self, connection: sqlite3.Connection) -> None:
+        """Switch to WAL. Several replicas creating the file at once can each get
+        SQLITE_BUSY here without SQLite's busy handler being asked (changing the journal
+        mode wants the lock at once): wait and try again, within the same timeout."""
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() >= deadline:
+                    connection.close()
+                    raise
+                time.sleep(0.02)
 
     def _first_use(self, connection: sqlite3.Connection, key: bytes, until: float) -> bool:
         now = self._clock()
