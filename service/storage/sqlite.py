@@ -147,12 +147,13 @@ class SqliteStorage(Storage):
         while True:
             try:
                 connection.execute("PRAGMA journal_mode=WAL")
-                return
             except sqlite3.OperationalError:
                 if time.monotonic() >= deadline:
                     connection.close()
                     raise
                 time.sleep(0.02)
+            else:
+                return
 
     def _first_use(self, connection: sqlite3.Connection, key: bytes, until: float) -> bool:
         now = self._clock()
