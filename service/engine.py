@@ -25,7 +25,7 @@ from service.mappers.provenance import build_provenance
 from service.mappers.risk_assessment import Circumstances, build_risk_assessment
 from service.mappers.timing import patient_clock
 from service.mappers.track import Track, select_track
-from service.mappers.treatment import NEUROBLASTOMA, treatment_of
+from service.mappers.treatment import treatment_of
 from service.terminology import Terminology
 
 
@@ -166,23 +166,20 @@ def _course(
     """What was given in this episode and before, for the checklist to follow."""
     tumour = {
         item.reference
-        for item in assessment.result_for(NEUROBLASTOMA).evidence
-        if assessment.result_for(NEUROBLASTOMA).status is CriterionStatus.MET
+        for result in assessment.results
+        if result.criterion in terminology.tumour_criteria and result.status is CriterionStatus.MET
+        for item in result.evidence
     }
     treatments = [
         t for kept in ingested.treatments if (t := treatment_of(kept, terminology, tumour))
     ]
-    present = [e for e in facts.evidence if e.present and e.recorded]
+    dated = [(e.criterion, e.recorded) for e in facts.evidence if e.present and e.recorded]
     return follow_course(
         terminology.treatment.tracked,
         treatments,
         conditions=facts.oms_conditions,
-        sign_dates=[
-            e.recorded
-            for e in present
-            if e.criterion in terminology.neurological_signs and e.recorded
-        ],
-        evidence_dates=[e.recorded for e in present if e.recorded]
+        sign_dates=[when for c, when in dated if c in terminology.neurological_signs],
+        evidence_dates=[when for _, when in dated]
         + [d.recorded for d in facts.diagnoses if d.recorded],
         today=today,
     )

@@ -43,6 +43,7 @@ CODE_FORMAT = f"{CANONICAL_BASE}/StructureDefinition/oms-code-format"
 NEUROLOGICAL_SIGN: Final = "neurological-sign"
 WARRANTS_WORK_UP_ALONE: Final = "warrants-work-up-alone"
 NOT_MET_WORDING: Final = "not-met-wording"
+TUMOUR: Final = "tumour"
 _USAGE_CONTEXT = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 
 Pair = tuple[str, str]
@@ -91,6 +92,9 @@ class Terminology:
     not_met_words: Mapping[str, str]
     neurological_signs: frozenset[str]
     warrants_work_up_alone: frozenset[str]
+    #: The criteria that are the tumour (CodeSystem property `tumour`): a procedure with one
+    #: of them as its reason is a tumour resection.
+    tumour_criteria: frozenset[str]
     criterion_codes: Mapping[str, frozenset[Pair]]
     criterion_exclusions: Mapping[str, frozenset[Pair]]
     age_limited: tuple[AgeLimitedCodes, ...]
@@ -337,6 +341,7 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         not_met_words=MappingProxyType(words),
         neurological_signs=frozenset(c for c in criteria if NEUROLOGICAL_SIGN in flags[c]),
         warrants_work_up_alone=frozenset(c for c in criteria if WARRANTS_WORK_UP_ALONE in flags[c]),
+        tumour_criteria=frozenset(c for c in criteria if TUMOUR in flags[c]),
         criterion_codes=MappingProxyType(codes),
         criterion_exclusions=MappingProxyType(exclusions),
         age_limited=age_limited,

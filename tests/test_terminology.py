@@ -118,6 +118,7 @@ def test_questions_diagnosis_and_criterion_properties(fixture_terminology: Termi
     assert not t.records_diagnosis({"coding": [{"system": ORPHA, "code": "635"}]})
     assert t.neurological_signs == {"opsoclonus", "myoclonus-ataxia"}
     assert t.warrants_work_up_alone == {"opsoclonus"}
+    assert t.tumour_criteria == {"neuroblastoma"}
     assert t.not_met_words == {"neuroblastoma": "no neuroblastoma found so far"}
 
 

@@ -20,9 +20,9 @@ from service.domain.course import RecordState, Treatment
 from service.ingest import KeptResource
 from service.terminology import CANONICAL_BASE, Terminology
 
-#: The agent ValueSet that counts only with the neuroblastoma as the procedure's reason.
+#: The agent ValueSet that counts only with the tumour (a criterion with the CodeSystem
+#: property `tumour`: the neuroblastoma) as the procedure's reason.
 TUMOUR_RESECTION: Final = f"{CANONICAL_BASE}/ValueSet/oms-tumour-resection"
-NEUROBLASTOMA: Final = "neuroblastoma"
 
 _STATES: Final[dict[str, dict[str, RecordState]]] = {
     "MedicationRequest": {
@@ -125,7 +125,8 @@ def _for_the_tumour(
 ) -> bool:
     reasons = procedure.get("reasonCode")
     if isinstance(reasons, list) and any(
-        NEUROBLASTOMA in terminology.criteria_in(reason) for reason in reasons
+        not terminology.tumour_criteria.isdisjoint(terminology.criteria_in(reason))
+        for reason in reasons
     ):
         return True
     references = procedure.get("reasonReference")

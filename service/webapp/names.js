@@ -1,7 +1,7 @@
 // Words for codes: the record's own words (CodeableConcept.text, the coding's display), else
 // the display oms-cds's terminology gives the code (GET displays.json: the criterion, finding,
 // diagnosis and agent ValueSets and the product ConceptMap), always with the code beside it,
-// so "432328008" reads "Neuroblastoma (SNOMED CT 432328008)".
+// so a bare SNOMED CT code reads "Neuroblastoma (SNOMED CT <code>)".
 
 const SYSTEM_NAMES = {
   "http://snomed.info/sct": "SNOMED CT",

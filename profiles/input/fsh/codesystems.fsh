@@ -18,12 +18,18 @@ Description: "The four diagnostic criteria for opsoclonus myoclonus syndrome (Ge
 * ^property[2].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#not-met-wording"
 * ^property[2].description = "What not met means for this criterion, in the words a clinician reads (the default is: recorded absent)."
 * ^property[2].type = #string
+* ^property[3].code = #tumour
+* ^property[3].uri = "http://oms-cds.org/fhir/CodeSystem/oms-criteria#tumour"
+* ^property[3].description = "The criterion is the tumour that triggers OMS: a procedure done for it (its reason) is a tumour resection that mitigates the trigger, and its evidence is what such a procedure's reasonReference may name."
+* ^property[3].type = #boolean
 * #neuroblastoma "Neuroblastoma" "Neuroblastoma, including ganglioneuroblastoma, at any time (a resected tumour still counts)."
 * #opsoclonus "Opsoclonus" "Opsoclonus: uncontrolled, multidirectional, conjugate saccadic eye movements without an intersaccadic interval."
 * #myoclonus-ataxia "Myoclonus and/or ataxia" "Myoclonus and/or ataxia."
 * #behavior-sleep "Behavioural and/or sleep disturbance" "Behavioural and/or sleep disturbance: irritability, rage, aggression, insomnia or another sleep disorder."
 * #neuroblastoma ^property[0].code = #not-met-wording
 * #neuroblastoma ^property[0].valueString = "no neuroblastoma found so far"
+* #neuroblastoma ^property[1].code = #tumour
+* #neuroblastoma ^property[1].valueBoolean = true
 * #opsoclonus ^property[0].code = #neurological-sign
 * #opsoclonus ^property[0].valueBoolean = true
 * #opsoclonus ^property[1].code = #warrants-work-up-alone
