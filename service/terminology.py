@@ -117,6 +117,7 @@ class Terminology:
     plan_definitions: Mapping[str, Json]
     structure_definitions: Mapping[str, Json]
     operation_definitions: Mapping[str, Json]
+    concept_maps: Mapping[str, Json]
     #: The course of treatment: agent classes, product ingredients, tracked checklist items.
     treatment: TreatmentTerminology
     _by_pair: Mapping[Pair, tuple[str, ...]]
@@ -368,6 +369,7 @@ def load_terminology(folder: Path = defaults.PROFILES_DIR) -> Terminology:
         plan_definitions=MappingProxyType(tables["PlanDefinition"]),
         structure_definitions=MappingProxyType(tables["StructureDefinition"]),
         operation_definitions=MappingProxyType(tables["OperationDefinition"]),
+        concept_maps=MappingProxyType(tables["ConceptMap"]),
         treatment=load_treatment_terminology(folder, tables["ValueSet"], normalise),
         _by_pair=MappingProxyType(by_pair),
         _relevant=frozenset(findings | diagnosis),
@@ -567,6 +569,7 @@ def _definitions(folder: Path) -> dict[str, dict[str, Json]]:
         "PlanDefinition": {},
         "StructureDefinition": {},
         "OperationDefinition": {},
+        "ConceptMap": {},
     }
     for path in sorted(folder.glob("*.json")):
         resource_type = path.name.split("-", 1)[0]

@@ -33,7 +33,6 @@ from service.api.responses import (
 from service.errors import UnprocessablePayload
 from service.fhir_json import FHIR_ID
 from service.terminology import Terminology
-from service.treatment_terminology import CONCEPT_MAP_FILE
 from service.usecases.app_write_back import write_back_transaction
 
 WEBAPP_DIR: Final = Path(__file__).resolve().parent.parent / "webapp"
@@ -79,20 +78,20 @@ async def app_config(settings: SettingsDep) -> JSONResponse:
 
 
 @router.get("/app/displays.json", include_in_schema=False)
-async def app_displays(settings: SettingsDep, terminology: TerminologyDep) -> Response:
+async def app_displays(terminology: TerminologyDep) -> Response:
     """Words for codes the record may send bare: `system|code` -> display; a product's
     ingredient (`ingredientOf`); the codes that record OMS itself (`diagnosis`, whose
     clinicalStatus marks relapse and remission on the timeline); the aliases and code
     spellings to normalise a coding as the service does."""
     return Response(
-        _displays_document(terminology, settings.profiles_dir / CONCEPT_MAP_FILE),
+        _displays_document(terminology),
         media_type="application/json",
         headers={"cache-control": "max-age=3600"},
     )
 
 
 @lru_cache(maxsize=4)
-def _displays_document(terminology: Terminology, concept_map: Path) -> bytes:
+def _displays_document(terminology: Terminology) -> bytes:
     """Built once per terminology (it lives for the process), from every concept with a
     display in the ValueSets and CodeSystems of `profiles/`, and the product ConceptMap's
     elements and targets (loaded and checked with the terminology at start-up)."""
@@ -111,7 +110,8 @@ def _displays_document(terminology: Terminology, concept_map: Path) -> bytes:
     for url, code_system in terminology.code_systems.items():
         for concept in code_system.get("concept") or []:
             add(url, concept.get("code"), concept.get("display"))
-    for group in orjson.loads(concept_map.read_bytes()).get("group") or []:
+    groups = [g for m in terminology.concept_maps.values() for g in m.get("group") or []]
+    for group in groups:
         for element in group.get("element") or []:
             add(group.get("source"), element.get("code"), element.get("display"))
             for target in element.get("target") or []:
