@@ -47,6 +47,9 @@ TUMOUR: Final = "tumour"
 _USAGE_CONTEXT = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 
 Pair = tuple[str, str]
+#: `Terminology.code_flags`: a code a criterion or the diagnosis may count; an agent code.
+RELEVANT: Final = 1
+TRACKED: Final = 2
 #: Raw (system, code) answers `Terminology.relevant` remembers, at most.
 _MEMO_SIZE: Final = 65_536
 
@@ -123,6 +126,7 @@ class Terminology:
     _by_pair: Mapping[Pair, tuple[str, ...]]
     _relevant: frozenset[Pair]
     _memo: dict[Pair, bool] = field(default_factory=dict, repr=False)
+    _flags_memo: dict[Pair, int] = field(default_factory=dict, repr=False)
 
     def normalise(self, system: str, code: str) -> Pair:
         """The pair as stored: preferred system URI, code in its canonical spelling.
@@ -146,6 +150,19 @@ class Terminology:
             known = self.normalise(system, code) in self._relevant
             if len(self._memo) < _MEMO_SIZE:
                 self._memo[system, code] = known
+        return known
+
+    def code_flags(self, system: str, code: str) -> int:
+        """`RELEVANT` (a criterion, at any age, or the diagnosis) | `TRACKED` (an agent
+        class, itself or as a product) for a raw coding: what the walk asks of every code
+        of every resource, remembered (a bounded memo), so each code is looked up once."""
+        known = self._flags_memo.get((system, code))
+        if known is None:
+            known = (RELEVANT if self.relevant(system, code) else 0) | (
+                TRACKED if self.treatment.tracks(system, code) else 0
+            )
+            if len(self._flags_memo) < _MEMO_SIZE:
+                self._flags_memo[system, code] = known
         return known
 
     def criteria_for(self, system: str, code: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from service.ingest.heads import Head
-from service.terminology import Terminology
+from service.terminology import RELEVANT, TRACKED, Terminology
 
 #: Requests whose reason (`reasonCode`, or a Condition contained as the reason) is a
 #: suspicion, never a finding: "rule out neuroblastoma" on an MIBG order.
@@ -37,25 +37,42 @@ ORDER_INTENTS: Final = frozenset({"order", "original-order", "instance-order", "
 NEVER_ABOUT_THE_PATIENT: Final = frozenset({"FamilyMemberHistory"})
 
 
+def read_codes(head: Head, terminology: Terminology) -> tuple[bool, str | None]:
+    """(can it be evidence, its treatment kind): what the walk asks of every resource, in
+    one pass over each concept's codings (the codes of every Observation are most of a
+    large request's work here)."""
+    resource_type = head.type
+    if resource_type == "Observation" or resource_type == "Condition":
+        flags = _flags(head.code, terminology)
+        if resource_type == "Condition":
+            return bool(flags & RELEVANT), None
+        candidate = bool(flags & RELEVANT) or _observation_values(head, terminology)
+        tracked = bool(flags & TRACKED) and counted_record(head)
+        return candidate, "record" if tracked else None
+    if resource_type == "DiagnosticReport":
+        return _any_relevant(head.conclusionCode, terminology), None
+    candidate = resource_type in REQUEST_TYPES and _any_relevant(head.reasonCode, terminology)
+    return candidate, treatment_kind(head, terminology)
+
+
 def is_candidate(head: Head, terminology: Terminology) -> bool:
     """Whether the resource can be evidence or record the diagnosis."""
-    resource_type = head.type
-    if resource_type == "DiagnosticReport":
-        return _any_relevant(head.conclusionCode, terminology)
-    if resource_type in REQUEST_TYPES:
-        return _any_relevant(head.reasonCode, terminology)
-    if _relevant(head.code, terminology):
-        return True
-    if resource_type != "Observation":
-        return False
-    if _relevant(head.valueCodeableConcept, terminology):
+    return read_codes(head, terminology)[0]
+
+
+def _observation_values(head: Head, terminology: Terminology) -> bool:
+    """Whether an Observation's value, or a component's code or value, is relevant."""
+    if _flags(head.valueCodeableConcept, terminology) & RELEVANT:
         return True
     components = head.component if isinstance(head.component, list) else []
     return any(
         isinstance(c, dict)
-        and (
-            _relevant(c.get("code"), terminology)
-            or _relevant(c.get("valueCodeableConcept"), terminology)
+        and bool(
+            (
+                _flags(c.get("code"), terminology)
+                | _flags(c.get("valueCodeableConcept"), terminology)
+            )
+            & RELEVANT
         )
         for c in components
     )
@@ -81,44 +98,27 @@ def treatment_kind(head: Head, terminology: Terminology) -> str | None:
     if resource_type in MEDICATION_RECORD_TYPES:
         if head.medicationReference is not None:
             return "record"
-        return "record" if _classes(head.medicationCodeableConcept, terminology) else "unclassified"
-    return "record" if _classes(head.code, terminology) else None
-
-
-def _classes(concept: object, terminology: Terminology) -> bool:
-    """Whether a coding of the concept falls in an agent class (stops at the first)."""
-    if not isinstance(concept, dict):
-        return False
-    codings = concept.get("coding")
-    if not isinstance(codings, list):
-        return False
-    tracks = terminology.treatment.tracks
-    for coding in codings:
-        if isinstance(coding, dict):
-            system, code = coding.get("system"), coding.get("code")
-            if isinstance(system, str) and isinstance(code, str) and tracks(system, code):
-                return True
-    return False
+        tracked = _flags(head.medicationCodeableConcept, terminology) & TRACKED
+        return "record" if tracked else "unclassified"
+    return "record" if _flags(head.code, terminology) & TRACKED else None
 
 
 def _any_relevant(concepts: object, terminology: Terminology) -> bool:
-    return isinstance(concepts, list) and any(_relevant(c, terminology) for c in concepts)
+    return isinstance(concepts, list) and any(_flags(c, terminology) & RELEVANT for c in concepts)
 
 
-def _relevant(concept: object, terminology: Terminology) -> bool:
-    """Stops at the first relevant coding: it runs for every Condition and Observation."""
-    if not isinstance(concept, dict):
-        return False
+def _flags(concept: object, terminology: Terminology) -> int:
+    """The union of `Terminology.code_flags` over the concept's codings."""
+    if type(concept) is not dict:
+        return 0
     codings = concept.get("coding")
-    if not isinstance(codings, list):
-        return False
+    if type(codings) is not list:
+        return 0
+    flags_of = terminology.code_flags
+    found = 0
     for coding in codings:
-        if isinstance(coding, dict):
+        if type(coding) is dict:
             system, code = coding.get("system"), coding.get("code")
-            if (
-                isinstance(system, str)
-                and isinstance(code, str)
-                and terminology.relevant(system, code)
-            ):
-                return True
-    return False
+            if type(system) is str and type(code) is str:
+                found |= flags_of(system, code)
+    return found

@@ -152,11 +152,8 @@ def _walk(
             _walk(inner, inner_head, path, source, walked, deletes, terminology)
             continue
         node = Node(path, len(nodes), view.full_url, head, view.handle, resource_type, head.ident)
-        node.candidate = resource_type in CANDIDATE_TYPES and candidates.is_candidate(
-            head, terminology
-        )
-        if resource_type in TREATMENT_TYPES:
-            kind = candidates.treatment_kind(head, terminology)
+        if resource_type in CANDIDATE_TYPES or resource_type in TREATMENT_TYPES:
+            node.candidate, kind = candidates.read_codes(head, terminology)
             node.treatment = kind == "record"
             node.unclassified = kind == "unclassified"
         if head.contained and resource_type not in NEVER_ABOUT_THE_PATIENT:
