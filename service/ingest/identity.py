@@ -98,8 +98,11 @@ ReferenceIndex = Mapping[str, str]
 
 
 def base_of(full_url: str | None) -> str | None:
-    """The server base of a RESTful fullUrl (`https://a/fhir/`), else None (a urn, none)."""
-    match = _RESTFUL.match(full_url) if full_url else None
+    """The server base of a RESTful fullUrl (`https://a/fhir/`), else None (a urn, none).
+    Asked for every resource: a `urn:` answers before the pattern is tried."""
+    if not full_url or not full_url.startswith(("http://", "https://")):
+        return None
+    match = _RESTFUL.match(full_url)
     return match[1] if match else None
 
 
