@@ -8,7 +8,8 @@ from service.domain.course import OmsCondition
 from service.domain.evidence import Diagnosis, Evidence
 from service.fhir_json import LITERAL_REFERENCE
 from service.ingest import KeptResource, verification_status
-from service.mappers.timing import PatientClock, Timing, condition_timing, unknown_clock
+from service.mappers.reading import Reading
+from service.mappers.timing import PatientClock, condition_timing, unknown_clock
 from service.terminology import Terminology
 
 #: verificationStatus codes that count as present but make the assessment preliminary.
@@ -17,53 +18,56 @@ PRELIMINARY_STATUSES: Final = frozenset({"unconfirmed", "provisional", "differen
 _REPORTERS: Final = frozenset({"Patient", "RelatedPerson"})
 
 
-def condition_evidence(
-    kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
-) -> list[Evidence]:
-    """Evidence for every criterion whose ValueSet holds a coding of `Condition.code`.
+def read_condition(kept: KeptResource, terminology: Terminology, clock: PatientClock) -> Reading:
+    """Evidence for every criterion whose ValueSet holds a coding of `Condition.code`, and
+    the OMS diagnosis it records; its verificationStatus and dates read once.
 
     Any clinicalStatus counts (a resected neuroblastoma is still a neuroblastoma).
     verificationStatus: refuted -> absent; entered-in-error -> nothing; unconfirmed,
     provisional, differential -> present but preliminary; confirmed or missing ->
     present (but preliminary when only reported: see `_unconfirmed`). Codes that count
     only at some ages (site codes of a malignant neoplasm) are judged by the age at onset.
+    An OMS code is a diagnosis unless refuted or entered in error, `preliminary` (a
+    suspicion) when unconfirmed.
     """
     condition = kept.resource
     status = verification_status(condition, kept.path)
+    timing = condition_timing(condition, clock)
     if status == "entered-in-error":
-        return []
-    timing = timing_of(kept, clock)
-    criteria = terminology.criteria_in(condition.get("code"), timing.age)
-    present = status != "refuted"
-    preliminary = _unconfirmed(kept, status, terminology)
-    return [
-        Evidence(criterion, present, preliminary, kept.reference, timing.recorded, timing.age)
-        for criterion in criteria
-    ]
+        return Reading(skipped=timing.skipped)
+    unconfirmed = _unconfirmed(kept, status, terminology)
+    code = condition.get("code")
+    evidence = tuple(
+        Evidence(
+            criterion, status != "refuted", unconfirmed, kept.reference, timing.recorded, timing.age
+        )
+        for criterion in terminology.criteria_in(code, timing.age)
+    )
+    if status == "refuted" or not terminology.records_diagnosis(code):
+        return Reading(evidence, skipped=timing.skipped)
+    # When the diagnosis was recorded: its recordedDate (a relapse moves the onset), else
+    # when it began.
+    recorded = _date(condition.get("recordedDate"))
+    if not recorded or recorded[:10] > clock.now.isoformat():
+        recorded = timing.recorded
+    diagnosis = Diagnosis(kept.reference, unconfirmed, recorded and recorded[:10], timing.age)
+    return Reading(
+        evidence, diagnosis, skipped=timing.skipped, oms_condition=oms_condition(condition)
+    )
+
+
+def condition_evidence(
+    kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
+) -> list[Evidence]:
+    """`read_condition`'s evidence (a patient of unknown age assessed today by default)."""
+    return list(read_condition(kept, terminology, clock or unknown_clock()).evidence)
 
 
 def condition_diagnosis(
     kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
 ) -> Diagnosis | None:
-    """The OMS diagnosis this Condition records, if its code says so and it is not
-    refuted or entered in error; `preliminary` when it is only a suspicion."""
-    condition = kept.resource
-    if not terminology.records_diagnosis(condition.get("code")):
-        return None
-    status = verification_status(condition, kept.path)
-    if status in ("refuted", "entered-in-error"):
-        return None
-    clock = clock or unknown_clock()
-    timing = timing_of(kept, clock)
-    # When the diagnosis was recorded: its recordedDate (a relapse moves the onset), else
-    # when it began.
-    recorded = _date(condition.get("recordedDate"))
-    return Diagnosis(
-        kept.reference,
-        _unconfirmed(kept, status, terminology),
-        recorded[:10] if recorded and recorded[:10] <= clock.now.isoformat() else timing.recorded,
-        timing.age,
-    )
+    """`read_condition`'s diagnosis (a patient of unknown age assessed today by default)."""
+    return read_condition(kept, terminology, clock or unknown_clock()).diagnosis
 
 
 def oms_condition(condition: dict[str, Any]) -> OmsCondition:
@@ -93,10 +97,6 @@ def _part(resource: dict[str, Any], element: str, part: str) -> object:
 
 def _date(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def timing_of(kept: KeptResource, clock: PatientClock | None) -> Timing:
-    return condition_timing(kept.resource, clock or unknown_clock())
 
 
 def _unconfirmed(kept: KeptResource, status: str | None, terminology: Terminology) -> bool:

@@ -3,14 +3,18 @@ rationale must mention (OMS codes outside a Condition, dates after the assessmen
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from service.domain.course import OmsCondition
 from service.domain.evidence import Diagnosis, Evidence
 from service.ingest import KeptResource
-from service.mappers import condition, observation, report
-from service.mappers.timing import PatientClock, condition_timing, observation_timing
+from service.mappers.condition import read_condition
+from service.mappers.observation import read_observation
+from service.mappers.reading import Reading
+from service.mappers.report import read_reason, read_report
+from service.mappers.timing import PatientClock
 from service.terminology import Terminology
 
 
@@ -37,30 +41,24 @@ def read_facts(
     future: dict[tuple[str, str], None] = {}
     oms: list[OmsCondition] = []
     for item in kept:
-        resource_type = item.resource.get("resourceType")
-        diagnosis: Diagnosis | None = None
-        if resource_type == "Condition":
-            evidence += condition.condition_evidence(item, terminology, clock)
-            diagnosis = condition.condition_diagnosis(item, terminology, clock)
-            skipped = condition_timing(item.resource, clock).skipped
-            if diagnosis is not None:
-                oms.append(condition.oms_condition(item.resource))
-        elif resource_type == "Observation":
-            evidence += observation.observation_evidence(item, terminology, clock)
-            if observation.records_oms(item, terminology):
-                mentions[item.reference] = None
-            skipped = observation_timing(item.resource, clock).skipped
-        elif resource_type == "DiagnosticReport":
-            evidence += report.report_evidence(item, terminology, clock)
-            if report.report_records_oms(item, terminology):
-                mentions[item.reference] = None
-            skipped = observation_timing(item.resource, clock).skipped
-        else:
-            evidence += report.reason_evidence(item, terminology, clock)
-            diagnosis = report.reason_diagnosis(item, terminology, clock)
-            skipped = ()
-        if diagnosis is not None:
-            diagnoses.append(diagnosis)
-        for element in skipped:
+        reading = _READERS.get(item.resource.get("resourceType"), read_reason)(
+            item, terminology, clock
+        )
+        evidence += reading.evidence
+        if reading.diagnosis is not None:
+            diagnoses.append(reading.diagnosis)
+        if reading.oms_condition is not None:
+            oms.append(reading.oms_condition)
+        if reading.mentions_oms:
+            mentions[item.reference] = None
+        for element in reading.skipped:
             future[item.reference, element] = None
     return Facts(tuple(evidence), tuple(diagnoses), tuple(mentions), tuple(future), tuple(oms))
+
+
+#: The reader of each kept type; anything else kept is a request, read for its reason.
+_READERS: Final[Mapping[object, Callable[[KeptResource, Terminology, PatientClock], Reading]]] = {
+    "Condition": read_condition,
+    "Observation": read_observation,
+    "DiagnosticReport": read_report,
+}

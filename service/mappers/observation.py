@@ -26,61 +26,59 @@ from typing import Any, Final
 
 from service.domain.evidence import Evidence
 from service.ingest import KeptResource
-from service.mappers.timing import PatientClock, Timing, observation_timing, unknown_clock
+from service.mappers.reading import Reading
+from service.mappers.timing import PatientClock, observation_timing, unknown_clock
 from service.terminology import Terminology
 
 #: Observation statuses whose result can be used; `preliminary` makes it preliminary.
 USABLE_STATUSES: Final = frozenset({"final", "amended", "corrected", "preliminary"})
 
 
-def observation_evidence(
-    kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
-) -> list[Evidence]:
+def read_observation(kept: KeptResource, terminology: Terminology, clock: PatientClock) -> Reading:
     """Evidence from patterns A and B, for the Observation and each component, one per
-    criterion and polarity.
+    criterion and polarity; and whether a part carries the OMS code (no recorded
+    diagnosis, but the rationale names it). Its dates are read once.
 
     Nothing from an Observation whose status is not final, amended, corrected or
     preliminary, or that has a dataAbsentReason (nor from such a component).
     """
     observation = kept.resource
+    timing = observation_timing(observation, clock)
     if not usable(observation):
-        return []
+        return Reading(skipped=timing.skipped)
     preliminary = observation.get("status") == "preliminary" or kept.suspicion
-    timing = timing_of(kept, clock)
 
     found: dict[tuple[str, bool], None] = {}
+    mentions_oms = False
     for part in _parts(observation):
+        code, value = part.get("code"), part.get("valueCodeableConcept")
         interpretation = terminology.interpretation(part.get("interpretation"))
         said = _pattern_a(part, terminology, interpretation)
         if said is not None:
-            for criterion in terminology.criteria_in(part.get("code"), timing.age):
+            for criterion in terminology.criteria_in(code, timing.age):
                 found[criterion, said] = None
-        if terminology.is_finding_question(part.get("code")) and interpretation is not False:
-            for criterion in terminology.criteria_in(part.get("valueCodeableConcept"), timing.age):
+        if terminology.is_finding_question(code) and interpretation is not False:
+            for criterion in terminology.criteria_in(value, timing.age):
                 found[criterion, True] = None
-    return [
+        mentions_oms = mentions_oms or (
+            terminology.records_diagnosis(code) or terminology.records_diagnosis(value)
+        )
+    evidence = tuple(
         Evidence(criterion, present, preliminary, kept.reference, timing.recorded, timing.age)
         for criterion, present in found
-    ]
-
-
-def records_oms(kept: KeptResource, terminology: Terminology) -> bool:
-    """Whether the Observation (or a component) carries an OMS diagnosis code: no
-    recorded diagnosis, but the rationale names it."""
-    observation = kept.resource
-    return usable(observation) and any(
-        terminology.records_diagnosis(part.get(key))
-        for part in _parts(observation)
-        for key in ("code", "valueCodeableConcept")
     )
+    return Reading(evidence, mentions_oms=mentions_oms, skipped=timing.skipped)
+
+
+def observation_evidence(
+    kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
+) -> list[Evidence]:
+    """`read_observation`'s evidence (a patient of unknown age assessed today by default)."""
+    return list(read_observation(kept, terminology, clock or unknown_clock()).evidence)
 
 
 def usable(observation: dict[str, Any]) -> bool:
     return observation.get("status") in USABLE_STATUSES and "dataAbsentReason" not in observation
-
-
-def timing_of(kept: KeptResource, clock: PatientClock | None) -> Timing:
-    return observation_timing(kept.resource, clock or unknown_clock())
 
 
 def _parts(observation: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Final
 from service.domain.dates import AgeSpan
 from service.domain.evidence import Diagnosis, Evidence
 from service.ingest import KeptResource
+from service.mappers.reading import Reading
 from service.mappers.timing import PatientClock, authored_timing, observation_timing
 from service.terminology import Terminology
 
@@ -20,56 +21,43 @@ from service.terminology import Terminology
 REPORT_STATUSES: Final = frozenset({"final", "amended", "corrected", "preliminary"})
 
 
-def report_evidence(
-    kept: KeptResource, terminology: Terminology, clock: PatientClock
-) -> list[Evidence]:
+def read_report(kept: KeptResource, terminology: Terminology, clock: PatientClock) -> Reading:
+    """A conclusion in a criterion ValueSet: present (preliminary reports unconfirmed); a
+    conclusion of OMS is named, never a diagnosis."""
     report = kept.resource
+    timing = observation_timing(report, clock)
     status = report.get("status")
     if status not in REPORT_STATUSES:
-        return []
-    timing = observation_timing(report, clock)
-    preliminary = status == "preliminary" or kept.suspicion
-    return [
-        Evidence(criterion, True, preliminary, kept.reference, timing.recorded, timing.age)
-        for criterion in _criteria(report.get("conclusionCode"), terminology, timing.age)
-    ]
-
-
-def report_records_oms(kept: KeptResource, terminology: Terminology) -> bool:
-    """A report concluding OMS: no recorded diagnosis, but the rationale names it."""
-    report = kept.resource
+        return Reading(skipped=timing.skipped)
     concepts = report.get("conclusionCode")
-    if report.get("status") not in REPORT_STATUSES or not isinstance(concepts, list):
-        return False
-    return any(terminology.records_diagnosis(c) for c in concepts)
+    preliminary = status == "preliminary" or kept.suspicion
+    evidence = tuple(
+        Evidence(criterion, True, preliminary, kept.reference, timing.recorded, timing.age)
+        for criterion in _criteria(concepts, terminology, timing.age)
+    )
+    mentions_oms = isinstance(concepts, list) and any(
+        terminology.records_diagnosis(c) for c in concepts
+    )
+    return Reading(evidence, mentions_oms=mentions_oms, skipped=timing.skipped)
 
 
-def reason_evidence(
-    kept: KeptResource, terminology: Terminology, clock: PatientClock
-) -> list[Evidence]:
-    """Each criterion a request's reasonCode names: present, unconfirmed."""
+def read_reason(kept: KeptResource, terminology: Terminology, clock: PatientClock) -> Reading:
+    """Each criterion a request's reasonCode names: present, unconfirmed; a request made
+    for OMS is a suspicion of OMS (never a diagnosis)."""
     request = kept.resource
     if request.get("status") == "entered-in-error":
-        return []
-    timing = authored_timing(request, clock)
-    return [
-        Evidence(criterion, True, True, kept.reference, timing.recorded, timing.age)
-        for criterion in _criteria(request.get("reasonCode"), terminology, timing.age)
-    ]
-
-
-def reason_diagnosis(
-    kept: KeptResource, terminology: Terminology, clock: PatientClock
-) -> Diagnosis | None:
-    """A request made for OMS: a suspicion of OMS (never a diagnosis)."""
-    request = kept.resource
+        return Reading()
     concepts = request.get("reasonCode")
-    if request.get("status") == "entered-in-error" or not isinstance(concepts, list):
-        return None
-    if not any(terminology.records_diagnosis(c) for c in concepts):
-        return None
     timing = authored_timing(request, clock)
-    return Diagnosis(kept.reference, True, timing.recorded, timing.age)
+    evidence = tuple(
+        Evidence(criterion, True, True, kept.reference, timing.recorded, timing.age)
+        for criterion in _criteria(concepts, terminology, timing.age)
+    )
+    suspected = isinstance(concepts, list) and any(
+        terminology.records_diagnosis(c) for c in concepts
+    )
+    diagnosis = Diagnosis(kept.reference, True, timing.recorded, timing.age) if suspected else None
+    return Reading(evidence, diagnosis)
 
 
 def _criteria(concepts: object, terminology: Terminology, age: AgeSpan | None) -> list[str]:
