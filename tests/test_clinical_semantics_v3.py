@@ -516,6 +516,27 @@ ACCEPTED = [
         ),
         id="child-who-died-at-6",
     ),
+    pytest.param(
+        bundle(child(birth="2020-01-01") | {"deceasedDateTime": "2026"}, EYES),
+        Answer(
+            opsoclonus=MET_EYES,
+            risk="moderate",
+            plan=CHILD_WORKUP,
+            says=("Age at death: 6 years.",),
+            never=("date of death not recorded",),
+        ),
+        id="died-this-year-only-the-year-recorded",
+    ),
+    pytest.param(
+        bundle(child() | {"deceasedBoolean": True}, EYES),
+        Answer(
+            opsoclonus=MET_EYES,
+            risk="moderate",
+            plan=CHILD_WORKUP,
+            says=("Deceased (date of death not recorded).",),
+        ),
+        id="deceased-without-a-date",
+    ),
     # Age-aware tumour search
     pytest.param(
         bundle(adult(), obs("eyes", OPSOCLONUS), cond("jerks", MYOCLONUS)),

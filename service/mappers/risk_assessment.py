@@ -128,7 +128,7 @@ def _rationale(
 def _age(clock: PatientClock) -> str:
     if clock.birth is None:
         return "Deceased; age not recorded." if clock.deceased else "Age not recorded."
-    if clock.deceased and clock.today.first != clock.today.last and clock.today.last == clock.now:
+    if clock.deceased and not clock.death_dated:
         return "Deceased (date of death not recorded)."
     age = describe_age_between(clock.birth, clock.today)
     return f"Age at death: {age}." if clock.deceased else f"Age at assessment: {age}."

@@ -31,6 +31,8 @@ class PatientClock:
     now: date
     today: DateSpan
     deceased: bool = False
+    #: Whether the date of death is recorded (`today` is then that date).
+    death_dated: bool = False
 
     def age_on(self, when: DateSpan) -> AgeSpan | None:
         return None if self.birth is None else age_between(self.birth, when)
@@ -48,7 +50,7 @@ def patient_clock(birth_date: str | None, deceased: str | bool | None, now: date
         birth = None
     death = date_span(deceased) if isinstance(deceased, str) else None
     if death is not None and death.first <= now:
-        return PatientClock(birth, now, death, deceased=True)
+        return PatientClock(birth, now, death, deceased=True, death_dated=True)
     if deceased is True or isinstance(deceased, str):
         return PatientClock(birth, now, DateSpan(birth.first if birth else now, now), True)
     return PatientClock(birth, now, DateSpan.on(now))
