@@ -248,7 +248,7 @@ def stages(resources: int, repeats: int) -> Figures:
             partial(asyncio.run, gather_prefetch(request, keys, client, FetchLimits())),
         )
         clock(
-            "screen (ingest_gathered, assess, cards)",
+            "screen (read_records, assess, cards)",
             partial(screen, request, found, terminology),
         )
         clock(

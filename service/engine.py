@@ -1,4 +1,4 @@
-"""The whole assessment, bytes to result Bundle: ingest -> evidence -> criteria -> FHIR.
+"""The whole assessment, bytes to result Bundle: intake -> evidence -> criteria -> FHIR.
 
 Shared by `POST /fhir/$oms-assess`, the CLI and (later) CDS Hooks and the FHIR-server
 path, so every entry point gives the same answer for the same data. Synchronous and
@@ -18,7 +18,7 @@ from service.domain.dates import parse_date
 from service.domain.evidence import Evidence
 from service.domain.onset import age_at_onset
 from service.fhir_json import Json
-from service.ingest import DEFAULT_MAX_ENTRIES, IngestResult, ingest
+from service.intake import DEFAULT_MAX_ENTRIES, IngestResult, read_body
 from service.mappers.care_plan import build_care_plan, plan_for
 from service.mappers.evidence import Facts, read_facts
 from service.mappers.provenance import build_provenance
@@ -66,7 +66,7 @@ def assess_payload(
     max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> AssessmentResult:
     """Assess the request body (a Bundle or a Parameters with a `bundle` part)."""
-    ingested = ingest(body, terminology, max_entries=max_entries)
+    ingested = read_body(body, terminology, max_entries=max_entries)
     return assess_ingested(ingested, terminology, now=now, urn=urn)
 
 

@@ -35,7 +35,7 @@ Exception
 
 Private signals that never leave their module and are never answered stay beside the
 code they steer: `clients.fhir._Retryable` (send again), `cds.prefetch._Unusable` (fetch
-again), `ingest.skeleton.SkeletonUnsure` (take the orjson path).
+again).
 """
 
 from __future__ import annotations

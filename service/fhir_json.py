@@ -17,3 +17,14 @@ FHIR_ID: Final = r"[A-Za-z0-9\-.]{1,64}"
 LITERAL_REFERENCE: Final = re.compile(
     rf"(?:^|/)([A-Z][A-Za-z]+)/({FHIR_ID})(?:/_history/({FHIR_ID}))?$"
 )
+
+
+def next_link(bundle: Json) -> str | None:
+    """A Bundle's `link[relation=next].url`, or None (also for a malformed `link`)."""
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            url = link.get("url")
+            if isinstance(url, str) and url.strip():
+                return url.strip()
+    return None

@@ -1,7 +1,7 @@
 """Read one patient's data from a FHIR server: the Patient, its Conditions, its Observations.
 
 The one place that says how a patient is read, for both readers: `Patient/{id}/$oms-assess`
-(`patient_bundle`) and the CDS Hooks prefetch fallback (`read_patient`, and the
+(`patient_resources`) and the CDS Hooks prefetch fallback (`read_patient`, and the
 `NARROWED` searches, which are also the prefetch templates the service asks the EHR for).
 
 Strategy (measured, docs/FHIR_SERVER.md): whole-patient searches first, at up to 1,000 a
@@ -18,7 +18,6 @@ searches: the EHR waits about half a second for the whole hook.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -126,8 +125,11 @@ async def read_patient(client: FhirClient, patient_id: str) -> Json:
         raise NotFound("No such Patient on the FHIR server") from None
 
 
-async def patient_bundle(client: FhirClient, terminology: Terminology, patient_id: str) -> Json:
-    """A collection Bundle of the patient and its Conditions and Observations.
+async def patient_resources(
+    client: FhirClient, terminology: Terminology, patient_id: str
+) -> list[Json]:
+    """The patient, then its Conditions, Observations and treatment records, in search order
+    (a resource two searches found comes twice: `intake.server_records` keeps one).
 
     Raises NotFound for an unknown patient; other upstream faults as the client raises them.
     """
@@ -137,7 +139,7 @@ async def patient_bundle(client: FhirClient, terminology: Terminology, patient_i
         _search(client, terminology, "Observation", patient_id),
         *(_record_search(client, terminology, search, patient_id) for search in RECORD_SEARCHES),
     )
-    return collection(client.base_url, [patient, *(r for part in found for r in part)])
+    return [patient, *(r for part in found for r in part)]
 
 
 async def _record_search(
@@ -179,12 +181,3 @@ async def _search(
         )
     )
     return [resource for results in found for resource in results]
-
-
-def collection(base_url: str, resources: Sequence[Json]) -> Json:
-    """A collection Bundle with server URLs as fullUrls, each resource once."""
-    entries: dict[str, Json] = {}
-    for resource in resources:
-        url = f"{base_url}{resource.get('resourceType')}/{resource.get('id')}"
-        entries.setdefault(url, {"fullUrl": url, "resource": resource})
-    return {"resourceType": "Bundle", "type": "collection", "entry": list(entries.values())}

@@ -6,7 +6,7 @@ from typing import Final
 
 import orjson
 
-from service.errors import PayloadTooLarge, UnreadableInput
+from service.errors import OmsError, PayloadTooLarge, UnreadableInput
 
 UTF8_BOM: Final = b"\xef\xbb\xbf"
 
@@ -22,12 +22,13 @@ def read_json(body: bytes) -> object:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        if "depth limit" in exc.msg.lower():
-            raise PayloadTooLarge(
-                "The JSON is nested deeper than the limit of 1024 levels"
-            ) from None
-        if "utf-8" in exc.msg.lower():
-            raise UnreadableInput("The request body is not valid UTF-8") from None
-        raise UnreadableInput(
-            f"The request body is not valid JSON (at position {exc.pos})"
-        ) from None
+        raise refusal(exc) from None
+
+
+def refusal(exc: orjson.JSONDecodeError) -> OmsError:
+    """The error for what orjson refuses: 413 past its depth limit, else 400."""
+    if "depth limit" in exc.msg.lower():
+        return PayloadTooLarge("The JSON is nested deeper than the limit of 1024 levels")
+    if "utf-8" in exc.msg.lower():
+        return UnreadableInput("The request body is not valid UTF-8")
+    return UnreadableInput(f"The request body is not valid JSON (at position {exc.pos})")

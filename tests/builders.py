@@ -9,7 +9,9 @@ from typing import Any
 import orjson
 
 from service.domain.dates import AgeSpan
-from service.ingest import KeptResource
+from service.intake import IngestResult, KeptResource, read
+from service.intake.body import Skeleton, skeleton_records, whole_records
+from service.json_reader import read_json
 from service.mappers.risk_assessment import Circumstances
 from service.mappers.timing import patient_clock
 from service.mappers.track import Track, select_track
@@ -108,3 +110,16 @@ def circumstances(terminology: Terminology, age_at_onset: AgeSpan | None = None)
 
 def track(terminology: Terminology, age_at_onset: AgeSpan | None = None) -> Track:
     return select_track(terminology, age_at_onset)
+
+
+def whole_parse(body: bytes, terminology: Terminology, max_entries: int) -> IngestResult:
+    """The intake's fallback for a whole body: parsed with orjson, its records walked as
+    dicts (what the differential tests compare the skeleton path with)."""
+    records, bundle_head, root = whole_records(read_json(body))
+    return read(records, bundle_head, root, terminology, max_entries)
+
+
+def skeleton_read(skeleton: Skeleton, terminology: Terminology, max_entries: int) -> IngestResult:
+    """The intake's fast path for a body msgspec decoded (`intake.body.decode_skeleton`)."""
+    records, bundle_head, root = skeleton_records(skeleton)
+    return read(records, bundle_head, root, terminology, max_entries)

@@ -16,9 +16,8 @@ import pytest
 
 from service.engine import assess_payload
 from service.errors import UnprocessablePayload
-from service.ingest import DEFAULT_MAX_ENTRIES
-from service.ingest.parsed import ingest_parsed
-from service.ingest.skeleton import decode_skeleton, ingest_skeleton
+from service.intake import DEFAULT_MAX_ENTRIES
+from service.intake.body import decode_skeleton
 from service.terminology import Terminology
 from tests.builders import (
     CLINICAL_STATUS,
@@ -28,6 +27,8 @@ from tests.builders import (
     SCT,
     VER_STATUS,
     concept,
+    skeleton_read,
+    whole_parse,
 )
 
 Json = dict[str, Any]
@@ -688,9 +689,9 @@ def test_the_skeleton_and_the_orjson_path_agree(document: Json, terminology: Ter
 
     def fast(data: bytes, t: Terminology) -> object:
         assert skeleton is not None
-        return ingest_skeleton(skeleton, t, DEFAULT_MAX_ENTRIES)
+        return skeleton_read(skeleton, t, DEFAULT_MAX_ENTRIES)
 
     def slow(data: bytes, t: Terminology) -> object:
-        return ingest_parsed(data, t, DEFAULT_MAX_ENTRIES)
+        return whole_parse(data, t, DEFAULT_MAX_ENTRIES)
 
     assert _outcome(fast, body, terminology) == _outcome(slow, body, terminology)

@@ -842,9 +842,9 @@ def test_refused_case_names_the_element(
 @pytest.mark.parametrize("document", [case.values[0] for case in ACCEPTED + REFUSED])
 def test_every_path_gives_the_same_answer(document: Json, terminology: Terminology) -> None:
     """The skeleton and the whole-body parse walk the same rules."""
-    from service.ingest import DEFAULT_MAX_ENTRIES
-    from service.ingest.parsed import ingest_parsed
-    from service.ingest.skeleton import decode_skeleton, ingest_skeleton
+    from service.intake import DEFAULT_MAX_ENTRIES
+    from service.intake.body import decode_skeleton
+    from tests.builders import skeleton_read, whole_parse
 
     body = orjson.dumps(document)
     skeleton = decode_skeleton(body)
@@ -856,8 +856,8 @@ def test_every_path_gives_the_same_answer(document: Json, terminology: Terminolo
         except UnprocessablePayload as exc:
             return (exc.status, exc.expression)
 
-    assert outcome(lambda: ingest_skeleton(skeleton, terminology, DEFAULT_MAX_ENTRIES)) == outcome(
-        lambda: ingest_parsed(body, terminology, DEFAULT_MAX_ENTRIES)
+    assert outcome(lambda: skeleton_read(skeleton, terminology, DEFAULT_MAX_ENTRIES)) == outcome(
+        lambda: whole_parse(body, terminology, DEFAULT_MAX_ENTRIES)
     )
 
 

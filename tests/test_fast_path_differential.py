@@ -36,9 +36,9 @@ from pydantic import ValidationError
 
 from service.engine import assess_payload
 from service.errors import OmsError
-from service.ingest import candidates as fast_select
-from service.ingest import validate as fast_validate
-from service.ingest.heads import Head
+from service.intake import candidates as fast_select
+from service.intake import validate as fast_validate
+from service.intake.heads import Head
 from service.terminology import Terminology
 from tests.builders import (
     ABSENT,
@@ -305,7 +305,7 @@ TOLERATED = {
 def test_the_candidate_filter_is_the_terminologys_own_definition(
     terminology: Terminology,
 ) -> None:
-    """`ingest.select.is_candidate` (short-circuiting, on the head) agrees with the
+    """`intake.candidates.is_candidate` (short-circuiting, on the head) agrees with the
     terminology's definitions on every Condition and Observation of the corpus and of the
     synthetic inputs below."""
     resources = [

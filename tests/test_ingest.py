@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from service.errors import OmsError, PayloadTooLarge, UnprocessablePayload, UnreadableInput
-from service.ingest import IngestResult, ingest, is_input_path
+from service.intake import IngestResult, is_input_path
+from service.intake import read_body as ingest
 from service.terminology import Terminology
 from tests.builders import (
     CLINICAL_FINDING,

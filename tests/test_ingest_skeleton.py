@@ -7,7 +7,6 @@ cannot pass by falling back, and a case orjson refuses cannot slip through msgsp
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -17,12 +16,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import service.ingest.parsed as parsed_path
-import service.ingest.skeleton as skeleton_path
+import service.intake.body as skeleton_path
+import service.intake.guards as guards
+import service.intake.walk as walk
 from service.errors import OmsError
-from service.ingest import IngestResult, ingest
+from service.intake import IngestResult
+from service.intake import read_body as ingest
+from service.intake.heads import Resource
 from service.terminology import Terminology
-from tests.builders import HPO, LOINC, SCT, body, bundle, concept, condition, observation, patient
+from tests.builders import (
+    HPO,
+    LOINC,
+    SCT,
+    body,
+    bundle,
+    concept,
+    condition,
+    observation,
+    patient,
+    whole_parse,
+)
 from tests.fuzz.strategies import bundles, deeply_nested, encoded, mutated_examples
 
 NB = (SCT, "432328008")
@@ -310,7 +323,7 @@ def test_skeleton_path_answers_as_the_whole_parse(
     payload: bytes, max_entries: int, skeleton: bool, terminology: Terminology
 ) -> None:
     assert (skeleton_path.decode_skeleton(payload) is not None) is skeleton
-    expected = outcome(parsed_path.ingest_parsed, payload, terminology, max_entries)
+    expected = outcome(whole_parse, payload, terminology, max_entries)
     actual = outcome(lambda b, t, m: ingest(b, t, max_entries=m), payload, terminology, max_entries)
     assert actual == expected
 
@@ -337,7 +350,7 @@ def test_generated_bodies_get_the_same_answer_on_both_paths(
         ),
         label="body",
     )
-    expected = outcome(parsed_path.ingest_parsed, payload, terminology, 100)
+    expected = outcome(whole_parse, payload, terminology, 100)
     # Hypothesis raises the recursion limit past 1024, which would send every body
     # down the orjson path; the service runs with Python's default of 1000.
     limit = sys.getrecursionlimit()
@@ -353,7 +366,7 @@ def test_the_cases_cover_results_and_each_error_status(terminology: Terminology)
     """So the differential above compares answers, not only one kind of failure."""
     kinds = {
         "result" if isinstance(o, IngestResult) else o[1]
-        for o in (outcome(parsed_path.ingest_parsed, p, terminology, m) for _, p, m, _ in CASES)
+        for o in (outcome(whole_parse, p, terminology, m) for _, p, m, _ in CASES)
     }
     assert kinds == {"result", 400, 413, 422}
 
@@ -362,14 +375,14 @@ def test_the_cases_cover_results_and_each_error_status(terminology: Terminology)
 def parsed_resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The resourceType of every resource the skeleton path parses in full."""
     seen: list[str] = []
-    source = skeleton_path.SKELETON_SOURCE
+    whole = walk.whole
 
-    def spy(raw: object) -> dict[str, Any]:
-        resource = source.load(raw)
+    def spy(raw: Resource) -> dict[str, Any]:
+        resource = whole(raw)
         seen.append(resource["resourceType"])
         return resource
 
-    monkeypatch.setattr(skeleton_path, "SKELETON_SOURCE", dataclasses.replace(source, load=spy))
+    monkeypatch.setattr(walk, "whole", spy)
     yield seen
 
 
@@ -404,7 +417,7 @@ def test_a_raised_recursion_limit_checks_the_depth_itself(terminology: Terminolo
         assert skeleton_path.decode_skeleton(_deep(60)) is None
     finally:
         sys.setrecursionlimit(limit)
-    if skeleton_path._DEPTH_BOUNDED_BY_RECURSION_LIMIT:  # CPython 3.11, default limit
+    if guards._DEPTH_BOUNDED_BY_RECURSION_LIMIT:  # CPython 3.11, default limit
         assert skeleton_path.decode_skeleton(_deep(60)) is not None
 
 
@@ -413,7 +426,7 @@ def test_pythons_whose_c_recursion_has_its_own_bound_check_the_depth(
 ) -> None:
     """CPython 3.12+: the skeleton serves bodies nested less than ~96 levels; deeper ones
     take the orjson path, so orjson's 413 past 1024 still holds."""
-    monkeypatch.setattr(skeleton_path, "_DEPTH_BOUNDED_BY_RECURSION_LIMIT", False)
+    monkeypatch.setattr(guards, "_DEPTH_BOUNDED_BY_RECURSION_LIMIT", False)
     assert skeleton_path.decode_skeleton(body(bundle(patient()))) is not None
     assert skeleton_path.decode_skeleton(_deep(60)) is None
     with pytest.raises(OmsError) as raised:
@@ -433,7 +446,7 @@ def test_pythons_whose_c_recursion_has_its_own_bound_check_the_depth(
     ],
 )
 def test_the_depth_check(brackets: bytes, shallow: bool) -> None:
-    assert skeleton_path._shallow(brackets) is shallow
+    assert guards._shallow(brackets) is shallow
 
 
 def test_invalid_json_position_is_orjsons(terminology: Terminology) -> None:

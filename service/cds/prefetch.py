@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Final
 from service import defaults
 from service.cds.discovery import PATIENT_TOKEN, PrefetchKey
 from service.cds.errors import PreconditionFailed
-from service.cds.prefetch_values import Found as Found
-from service.cds.prefetch_values import PrefetchValue, Resource, read_value
 from service.cds.request import HookRequest
 from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServerError
 from service.errors import NotFound, OmsError, UpstreamTimeout
 from service.gather import read_patient
+from service.intake import Record, Resource
+from service.intake.prefetch import PrefetchValue, read_value
 from service.metrics import PREFETCH_FALLBACKS, count_upstream
 from service.security.clients import TrustedClient, url_within
 
@@ -65,7 +65,7 @@ async def gather_prefetch(
     transport: httpx.AsyncBaseTransport | None = None,
     *,
     records_from_prefetch_only: bool = False,
-) -> list[Found]:
+) -> list[Record]:
     """Every resource the screen needs, in key order; PreconditionFailed if any is missing.
 
     Keys are read concurrently; when several fail, the first key's error is raised. The
@@ -74,7 +74,7 @@ async def gather_prefetch(
     is left for later: read it with `missing_records` once the screen needs it.
     """
     server = _Server(request, client, limits, transport)
-    found: list[Found] = []
+    found: list[Record] = []
     prefetch = request.prefetch or {}
     wanted = [
         key
@@ -97,7 +97,7 @@ async def gather_prefetch(
     return found
 
 
-async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> list[Found]:
+async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> list[Record]:
     prefetch = request.prefetch or {}
     where = f"prefetch.{key.name}"
     if key.name in prefetch:
@@ -121,12 +121,21 @@ async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> l
 
 async def _from_value(
     value: PrefetchValue, key: PrefetchKey, where: str, server: _Server
-) -> list[Found]:
+) -> list[Record]:
     if not value.is_object:
         raise _Unusable
     if value.resource_type == key.resource_type and key.read and value.resource is not None:
         ident = value.head.ident if value.head is not None else _ident(value.resource)
-        return [Found(where, None, None, value.resource_type, ident, value.resource, value.head)]
+        return [
+            Record(
+                None,
+                value.resource,
+                head=value.head,
+                origin=where,
+                resource_type=value.resource_type,
+                ident=ident,
+            )
+        ]
     if value.resource_type != "Bundle":
         raise _Unusable
     found = _entries(value, key)
@@ -145,7 +154,7 @@ def missing_records(request: HookRequest, keys: Sequence[PrefetchKey]) -> list[P
     return [key for key in keys if key.record and key.name not in prefetch]
 
 
-def _entries(bundle: PrefetchValue, key: PrefetchKey) -> list[Found]:
+def _entries(bundle: PrefetchValue, key: PrefetchKey) -> list[Record]:
     """The entries of the key's type; _Unusable for malformed entries or a failed search."""
     if bundle.entries is None or bundle.failed:
         raise _Unusable
@@ -219,7 +228,7 @@ class _Server:
         if self._fhir is not None:
             await self._fhir.aclose()
 
-    async def fetch(self, key: PrefetchKey) -> list[Found]:
+    async def fetch(self, key: PrefetchKey) -> list[Record]:
         fhir = self._session(key)
         patient_id = self._request.patient_id
         if not key.read:  # the template is one of the reader's searches (`service.gather`)
@@ -229,9 +238,13 @@ class _Server:
         except OmsError as exc:
             raise _precondition(exc, key) from None
         where = f"fhirServer.{key.name}"
-        return [Found(where, None, None, key.resource_type, _ident(patient), patient)]
+        return [
+            Record(
+                None, patient, origin=where, resource_type=key.resource_type, ident=_ident(patient)
+            )
+        ]
 
-    async def follow(self, url: str, key: PrefetchKey, *, pages_done: int = 0) -> list[Found]:
+    async def follow(self, url: str, key: PrefetchKey, *, pages_done: int = 0) -> list[Record]:
         """The entries of a search from `url` on, page by page, bounded and loop-free."""
         fhir = self._session(key)
         try:
@@ -240,7 +253,7 @@ class _Server:
             )
         except OmsError as exc:
             raise _precondition(exc, key) from None
-        found: list[Found] = []
+        found: list[Record] = []
         for n, page in enumerate(pages, start=pages_done):
             try:
                 found.extend(_entries(read_value(page, f"fhirServer.{key.name}.page[{n}]"), key))

@@ -10,7 +10,7 @@ The prefetch makes the body large (7.5 MB for 10,000 resources). Like a `$oms-as
 body, it is decoded by msgspec into a skeleton in which every prefetch resource stays
 as bytes, and only the heads of entries (and later the candidates) are read, in short
 decodes that let the event loop run in between (bench [7], [8]); a body msgspec might
-read otherwise than orjson (`ingest.skeleton_safe`), or cannot type, is parsed whole
+read otherwise than orjson (`intake.skeleton_safe`), or cannot type, is parsed whole
 with the one JSON reader instead, to the same answer and the same errors.
 """
 
@@ -25,10 +25,10 @@ import msgspec
 
 from service.cds.discovery import HOOK, SERVICE_ID
 from service.cds.errors import BadHookRequest
-from service.cds.prefetch_values import KnownPrefetch, PrefetchValue, read_known, read_value
 from service.errors import OmsError
 from service.fhir_json import FHIR_ID, Json
-from service.ingest import UTF8_BOM, skeleton_safe
+from service.intake import UTF8_BOM, skeleton_safe
+from service.intake.prefetch import KnownPrefetch, PrefetchValue, read_known, read_value
 from service.json_reader import read_json
 from service.security.clients import parse_http_url
 

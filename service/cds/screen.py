@@ -1,4 +1,4 @@
-"""Gathered resources -> ingest (as one collection Bundle) -> the engine -> cards.
+"""Gathered records -> intake (as one collection Bundle) -> the engine -> cards.
 
 The same engine as `POST /fhir/$oms-assess`, so a CDS client and a FHIR client get the
 same answer for the same data. Errors the engine raises about the assembled Bundle
@@ -13,12 +13,11 @@ import re
 from collections.abc import Sequence
 
 from service.cds.cards import cards_for
-from service.cds.prefetch import Found
 from service.cds.request import HookRequest
 from service.engine import AssessmentResult, assess_ingested
 from service.errors import OmsError, UnprocessablePayload
 from service.fhir_json import Json
-from service.ingest import ingest_gathered
+from service.intake import Record, read_records
 from service.terminology import Terminology
 
 _ENTRY_PATH = re.compile(r"^Bundle\.entry\[(\d+)\]\.resource")
@@ -26,7 +25,7 @@ _ENTRY_PATH = re.compile(r"^Bundle\.entry\[(\d+)\]\.resource")
 
 def screen(
     request: HookRequest,
-    found: Sequence[Found],
+    found: Sequence[Record],
     terminology: Terminology,
     *,
     app_launch_url: str | None = None,
@@ -39,15 +38,15 @@ def screen(
 
 
 def assess_hook(
-    request: HookRequest, found: Sequence[Found], terminology: Terminology
+    request: HookRequest, found: Sequence[Record], terminology: Terminology
 ) -> AssessmentResult:
     """The assessment of the gathered data, checked to concern `context.patientId`.
 
     A resource found by both Observation searches is walked twice, as two copies of
-    one version: ingest keeps only the latest copy (`ingest.walk`), so it counts once
+    one version: intake keeps only the latest copy (`intake.walk`), so it counts once
     (without a 10,000-entry pass to drop repeats first)."""
     try:
-        ingested = ingest_gathered(found, terminology)
+        ingested = read_records(found, terminology)
         result = assess_ingested(ingested, terminology)
     except OmsError as exc:
         exc.expression = [_source_path(path, found) for path in exc.expression]
@@ -65,7 +64,7 @@ def assess_hook(
     return result
 
 
-def _source_path(path: str, found: Sequence[Found]) -> str:
+def _source_path(path: str, found: Sequence[Record]) -> str:
     match = _ENTRY_PATH.match(path)
     if match is None or int(match[1]) >= len(found):
         return path

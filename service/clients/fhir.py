@@ -53,7 +53,7 @@ from service import defaults
 from service.errors import Fault as Fault
 from service.errors import FhirServerError as FhirServerError
 from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
-from service.fhir_json import Json
+from service.fhir_json import Json, next_link
 from service.settings import Settings
 
 Params = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -488,17 +488,6 @@ def _json_object(body: bytes, what: str) -> Json:
             f"The FHIR server's answer to {what} is not a resource", fault=Fault.INVALID
         )
     return document
-
-
-def next_link(bundle: Json) -> str | None:
-    """A Bundle's `link[relation=next].url`, or None (also for a malformed `link`)."""
-    links = bundle.get("link")
-    for link in links if isinstance(links, list) else []:
-        if isinstance(link, dict) and link.get("relation") == "next":
-            url = link.get("url")
-            if isinstance(url, str) and url.strip():
-                return url.strip()
-    return None
 
 
 def _origin(url: str) -> tuple[str, str, int]:

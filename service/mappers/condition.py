@@ -7,7 +7,7 @@ from typing import Any, Final
 from service.domain.course import OmsCondition
 from service.domain.evidence import Diagnosis, Evidence
 from service.fhir_json import LITERAL_REFERENCE
-from service.ingest import KeptResource, verification_status
+from service.intake import KeptResource, verification_status
 from service.mappers.reading import Reading
 from service.mappers.timing import PatientClock, condition_timing, unknown_clock
 from service.terminology import Terminology

@@ -9,7 +9,7 @@ from typing import Final
 
 from service.domain.course import OmsCondition
 from service.domain.evidence import Diagnosis, Evidence
-from service.ingest import KeptResource
+from service.intake import KeptResource
 from service.mappers.condition import read_condition
 from service.mappers.observation import read_observation
 from service.mappers.reading import Reading

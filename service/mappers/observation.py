@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from service.domain.evidence import Evidence
-from service.ingest import KeptResource
+from service.intake import KeptResource
 from service.mappers.reading import Reading
 from service.mappers.timing import PatientClock, observation_timing, unknown_clock
 from service.terminology import Terminology

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.ingest import is_input_path
+from service.intake import is_input_path
 
 
 def reference_to(identity: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Final
 
 from service.domain.dates import AgeSpan
 from service.domain.evidence import Diagnosis, Evidence
-from service.ingest import KeptResource
+from service.intake import KeptResource
 from service.mappers.reading import Reading
 from service.mappers.timing import PatientClock, authored_timing, observation_timing
 from service.terminology import Terminology

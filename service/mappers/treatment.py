@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterator
 from typing import Any, Final
 
 from service.domain.course import RecordState, Treatment
-from service.ingest import KeptResource
+from service.intake import KeptResource
 from service.terminology import CANONICAL_BASE, Terminology
 
 #: The agent ValueSet that counts only with the tumour (a criterion with the CodeSystem

@@ -15,7 +15,7 @@ from anyio import to_thread
 
 from service.engine import assess_ingested
 from service.fhir_json import Json
-from service.ingest import ingest
+from service.intake import read_body
 from service.terminology import Terminology
 from service.usecases.persist import persist_transaction
 
@@ -36,6 +36,6 @@ def _keyed_transaction(
     body: bytes, terminology: Terminology, *, max_entries: int, author: str | None
 ) -> Json:
     """The `?persist=true` transaction for this data: same key, same resources."""
-    ingested = ingest(body, terminology, max_entries=max_entries)
+    ingested = read_body(body, terminology, max_entries=max_entries)
     result = assess_ingested(ingested, terminology)
     return persist_transaction(ingested, result, terminology, author=author)

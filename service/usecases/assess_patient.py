@@ -17,7 +17,7 @@ from service.clients.fhir import FhirClient, Location, parse_location
 from service.engine import AssessmentResult, assess_ingested
 from service.errors import OmsError, UnprocessablePayload, UpstreamError, UpstreamTimeout
 from service.fhir_json import Json
-from service.ingest import IngestResult, ingest_document
+from service.intake import IngestResult, read_records, server_records
 from service.metrics import ASSESSMENTS, UPSTREAM_ERRORS, count_upstream
 from service.terminology import Terminology
 from service.usecases.persist import persist_transaction
@@ -74,9 +74,10 @@ async def _assess(
 async def _read_patient_data(
     client: FhirClient, terminology: Terminology, patient_id: str
 ) -> IngestResult:
-    bundle = await gather.patient_bundle(client, terminology, patient_id)
+    resources = await gather.patient_resources(client, terminology, patient_id)
+    records = server_records(client.base_url, resources)
     try:
-        return await asyncio.to_thread(ingest_document, bundle, terminology)
+        return await asyncio.to_thread(read_records, records, terminology)
     except UnprocessablePayload as exc:
         # The server's data, not the caller's request, is unusable: say so, without values.
         raise UpstreamError(

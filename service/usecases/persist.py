@@ -13,7 +13,7 @@ from typing import Final
 
 from service.engine import AssessmentResult
 from service.fhir_json import Json
-from service.ingest import IngestResult
+from service.intake import IngestResult
 from service.mappers import write_back
 from service.terminology import Terminology
 

@@ -18,10 +18,10 @@ import pytest
 import service.cds.request as request_module
 from service.cds.discovery import prefetch_keys
 from service.cds.prefetch import FetchLimits, gather_prefetch
-from service.cds.prefetch_values import KnownPrefetch
 from service.cds.request import HookRequest, parse_hook_request
 from service.cds.screen import assess_hook
 from service.errors import OmsError
+from service.intake.prefetch import KnownPrefetch
 from service.security.clients import TrustedClient
 from service.terminology import Terminology
 from tests.cds.builders import CORPUS, hook_request, risk_example, searchset

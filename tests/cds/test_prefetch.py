@@ -13,11 +13,12 @@ import respx
 
 from service.cds.discovery import prefetch_keys
 from service.cds.errors import PreconditionFailed
-from service.cds.prefetch import FetchLimits, Found, gather_prefetch
+from service.cds.prefetch import FetchLimits, gather_prefetch
 from service.cds.request import parse_hook_request
 from service.cds.screen import assess_hook
 from service.clients.fhir import FhirClient
 from service.gather import RECORD_SEARCHES
+from service.intake import Record as Found
 from service.security.clients import TrustedClient
 from service.terminology import Terminology
 from tests.cds.builders import hook_request, risk_example, searchset

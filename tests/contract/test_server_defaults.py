@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from service.clients.fhir import next_link
+from service.fhir_json import next_link
 from tests.contract.conftest import Seeded
 
 pytestmark = pytest.mark.contract

@@ -6,7 +6,7 @@ import pytest
 
 from service.domain.evidence import Evidence
 from service.errors import UnprocessablePayload
-from service.ingest import KeptResource
+from service.intake import KeptResource
 from service.mappers.condition import condition_evidence
 from service.terminology import Terminology
 from tests.builders import HPO, ICD10CM, SCT, VER_STATUS, condition, kept

@@ -1,65 +1,28 @@
-"""Each prefetch value read once, while the hook body is parsed (in the worker thread).
+"""A hook's prefetch values and a FHIR server's search pages -> records, each value read once.
 
 A prefetch value is a resource (the Patient read), a Bundle of search results, `null`,
 or something the service cannot use. What `prefetch.gather_prefetch` needs of it (is it an
 object, its resourceType, the Bundle's entries with their types and ids, a `next`
 link) is read here, so the event loop only decides what to fetch. Values still in the
 request's bytes (`msgspec.Raw`) are read with small msgspec decodes, each entry's head
-once (ingest reuses it); values already parsed (the whole-body fall-back) as dicts,
+once (the walk reuses it); values already parsed (the whole-body fall-back) as dicts,
 to the same result.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 import msgspec
 import orjson
 
-from service.clients.fhir import next_link
-from service.fhir_json import Json
-from service.ingest import Head, RawEntry, read_head
-
-Resource = msgspec.Raw | Json
+from service.fhir_json import Json, next_link
+from service.intake.entries import RawEntry
+from service.intake.heads import Head, Resource, head_or_none
+from service.intake.record import Record
 
 _FAILED_SEVERITIES: Final = frozenset({"error", "fatal"})
-
-
-class Found(msgspec.Struct, frozen=True, gc=False):
-    """One resource for the screen, with where it came from (for error paths): still in
-    the request's bytes, or a dict (a FHIR server's answer, or the fall-back parse).
-
-    It is also what ingest walks (`ingest.Gathered`), so a 10,000-entry prefetch makes
-    one object per resource here, not one per step (a Struct: made in C, 10x faster
-    than a frozen dataclass)."""
-
-    #: The key's path (`prefetch.conditions`, `fhirServer.conditions.page[1]`).
-    where: str
-    #: The entry's index in that Bundle; None for a resource read by itself.
-    index: int | None
-    full_url: str | None
-    resource_type: str | None
-    ident: str | None
-    resource: Resource
-    head: Head | None = None
-
-    # What ingest's walk reads of an entry (`ingest.Gathered`): the resource is an object.
-    search_mode: ClassVar[None] = None
-    request: ClassVar[None] = None
-    response: ClassVar[None] = None
-    kind: ClassVar[str] = "object"
-
-    @property
-    def handle(self) -> Found:
-        return self
-
-    @property
-    def source(self) -> str:
-        """The resource's path in the request (or in the server's answers)."""
-        if self.index is None:
-            return self.where
-        return f"{self.where}.entry[{self.index}].resource"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +37,7 @@ class PrefetchValue:
     resource_type: str | None = None
     resource: Resource | None = None
     head: Head | None = None
-    entries: tuple[Found, ...] | None = None
+    entries: tuple[Record, ...] | None = None
     failed: bool = False
     next_url: str | None = None
 
@@ -108,11 +71,11 @@ def _read_dict(value: object, where: str) -> PrefetchValue:
     return PrefetchValue(False, True, resource_type, value, None, entries, failed, next_link(value))
 
 
-def _dict_entries(bundle: Json, where: str) -> tuple[tuple[Found, ...] | None, bool]:
+def _dict_entries(bundle: Json, where: str) -> tuple[tuple[Record, ...] | None, bool]:
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         return None, False
-    read: list[Found] = []
+    read: list[Record] = []
     failed = False
     for n, entry in enumerate(entries):
         if not isinstance(entry, dict):
@@ -123,13 +86,13 @@ def _dict_entries(bundle: Json, where: str) -> tuple[tuple[Found, ...] | None, b
         resource_type = _text(resource.get("resourceType"))
         failed = failed or (resource_type == "OperationOutcome" and _failed(resource))
         read.append(
-            Found(
-                where,
-                n,
+            Record(
                 _url(entry.get("fullUrl")),
-                resource_type,
-                _text(resource.get("id")),
                 resource,
+                origin=where,
+                index=n,
+                resource_type=resource_type,
+                ident=_text(resource.get("id")),
             )
         )
     return tuple(read), failed
@@ -203,7 +166,7 @@ def _read_decoded(value: _Value, raw: msgspec.Raw | None, where: str) -> Prefetc
         return _read_raw(value.resource, where)  # cqf-ruler's pre-1.0 wrapper
     resource_type = _text(value.resourceType)
     if resource_type != "Bundle":
-        head = read_head(raw) if raw is not None else None
+        head = head_or_none(raw) if raw is not None else None
         return PrefetchValue(False, True, resource_type, raw, head)
     entries, failed = _raw_entries(value.entry or [], where)
     return PrefetchValue(
@@ -211,39 +174,39 @@ def _read_decoded(value: _Value, raw: msgspec.Raw | None, where: str) -> Prefetc
     )
 
 
-def _raw_entries(entries: list[RawEntry], where: str) -> tuple[tuple[Found, ...], bool]:
-    read: list[Found] = []
+def _raw_entries(entries: list[RawEntry], where: str) -> tuple[tuple[Record, ...], bool]:
+    read: list[Record] = []
     failed = False
     for n, entry in enumerate(entries):
         resource = entry.resource
-        head = read_head(resource)
+        head = head_or_none(resource)
         if head is not None:
             resource_type = head.resourceType if type(head.resourceType) is str else None
             ident = head.id if type(head.id) is str and head.id else None
         elif _first_byte(resource) != b"{":  # absent, null, or not an object: no resource
             continue
-        else:  # the head cannot be typed: ingest's dict path will say why
+        else:  # the head cannot be typed: the walk's fallback will say why
             loaded: Json = orjson.loads(memoryview(resource))
             resource_type, ident = _text(loaded.get("resourceType")), _text(loaded.get("id"))
         if resource_type == "OperationOutcome":
             failed = failed or _failed(orjson.loads(memoryview(resource)))
         full_url = entry.fullUrl
         read.append(
-            Found(
-                where,
-                n,
+            Record(
                 full_url.strip() or None if type(full_url) is str else None,
-                resource_type,
-                ident,
                 resource,
-                head,
+                head=head,
+                origin=where,
+                index=n,
+                resource_type=resource_type,
+                ident=ident,
             )
         )
     return tuple(read), failed
 
 
 def _url(value: object) -> str | None:
-    """A fullUrl, trimmed as every ingest path trims it; an empty one identifies nothing."""
+    """A fullUrl, trimmed as every source trims it; an empty one identifies nothing."""
     return value.strip() or None if isinstance(value, str) else None
 
 

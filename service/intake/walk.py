@@ -12,29 +12,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+import msgspec
+
 from service.errors import PayloadTooLarge, UnprocessablePayload
 from service.fhir_json import LITERAL_REFERENCE, Json
-from service.ingest import candidates
-from service.ingest.candidates import CANDIDATE_TYPES, NEVER_ABOUT_THE_PATIENT, TREATMENT_TYPES
-from service.ingest.heads import BundleHead, Entry, Head, LiteralReference, Source
+from service.intake import candidates
+from service.intake.candidates import CANDIDATE_TYPES, NEVER_ABOUT_THE_PATIENT, TREATMENT_TYPES
+from service.intake.entries import entries_of
+from service.intake.heads import Head, LiteralReference, Resource, read_head, whole
+from service.intake.record import BundleHead, Record
 from service.terminology import Terminology
 
 _ETAG: Final = re.compile(r'^(?:W/)?"([^"]+)"$')
 
 
-@dataclass(slots=True)
-class Node:
-    """One resource of the request (not a nested Bundle, not a contained resource)."""
+class Node(msgspec.Struct, gc=False):
+    """One resource of the request (not a nested Bundle, not a contained resource).
+    A Struct: one is made per resource, in C."""
 
     path: str
     order: int
     full_url: str | None
     head: Head
-    handle: object
+    #: The resource as its source holds it (bytes or a dict); `load` parses it once.
+    resource: Resource
     #: The head's resourceType and id, read once (every later step asks for them).
     type: str
     ident: str | None
@@ -47,7 +52,6 @@ class Node:
     #: A counted medication record whose codes match no agent (the view says how many).
     unclassified: bool = False
     current: bool = True
-    _loaded: Json | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[str, str] | None:
@@ -75,16 +79,18 @@ class Walked:
 
 
 def walk(
-    bundle: object, root: str, source: Source, max_entries: int, terminology: Terminology
+    records: Sequence[Record],
+    bundle: BundleHead,
+    root: str,
+    max_entries: int,
+    terminology: Terminology,
 ) -> Walked:
     """All resources (nested Bundles flattened) with `current` set. 413 past `max_entries`
     top-level entries; 422s name the entry or resource at fault."""
-    walked = Walked([], 0)
+    check_entry_count(len(records), max_entries, root)
+    walked = Walked([], len(records))
     deletes: dict[tuple[str, str], list[_Version]] = {}
-    entries, head = source.entries(bundle, root)
-    check_entry_count(len(entries), max_entries, root)
-    walked.entry_count = len(entries)
-    _walk(entries, head, root, source, walked, deletes, terminology)
+    _walk(records, bundle, root, walked, deletes, terminology)
     _mark_current(walked.nodes, deletes)
     return walked
 
@@ -96,14 +102,17 @@ def check_entry_count(count: int, max_entries: int, root: str) -> None:
         )
 
 
-def load(node: Node, source: Source) -> Json:
+def load(node: Node) -> Json:
     """The node's whole resource as a dict, parsed once."""
-    if node._loaded is None:
-        node._loaded = source.load(node.handle)
-    return node._loaded
+    resource = node.resource
+    if type(resource) is dict:
+        return resource
+    loaded = whole(resource)
+    node.resource = loaded
+    return loaded
 
 
-def incomplete_searchset(head: BundleHead, entries: Sequence[Entry]) -> bool:
+def incomplete_searchset(head: BundleHead, records: Sequence[Record]) -> bool:
     """A searchset that is a page: a `next` link, or a `total` larger than its matches."""
     if head.type != "searchset":
         return False
@@ -113,49 +122,66 @@ def incomplete_searchset(head: BundleHead, entries: Sequence[Entry]) -> bool:
     total = head.total
     if type(total) is not int:
         return False
-    matches = sum(entry.search_mode not in ("include", "outcome") for entry in entries)
+    matches = sum(record.search_mode not in ("include", "outcome") for record in records)
     return total > matches
 
 
+#: The types whose codes the walk reads (the rest need only identity and version).
+_CODED: Final = CANDIDATE_TYPES | TREATMENT_TYPES
+
+
 def _walk(
-    entries: Sequence[Entry],
+    records: Sequence[Record],
     bundle: BundleHead,
     root: str,
-    source: Source,
     walked: Walked,
     deletes: dict[tuple[str, str], list[_Version]],
     terminology: Terminology,
 ) -> None:
     nodes = walked.nodes
-    walked.incomplete = walked.incomplete or incomplete_searchset(bundle, entries)
-    for i, view in enumerate(entries):
+    walked.incomplete = walked.incomplete or incomplete_searchset(bundle, records)
+    for i, record in enumerate(records):
         path = f"{root}.entry[{i}].resource"
-        if view.search_mode == "outcome":
+        if record.search_mode == "outcome":
             continue
-        if view.kind == "absent":
-            _record_delete(view, nodes, deletes)
+        kind = record.kind
+        if kind == "absent":
+            _record_delete(record, nodes, deletes)
             continue
-        if view.kind != "object":
+        if kind != "object":
             raise UnprocessablePayload(
                 "Bundle.entry.resource must be a resource", code="structure", expression=[path]
             )
-        head = source.head(view.handle, path)
-        resource_type = head.type
-        if resource_type is None:
+        resource = record.resource
+        assert resource is not None
+        head = record.head
+        if head is None:
+            head, resource = read_head(resource, path)
+        resource_type = head.resourceType
+        if type(resource_type) is not str:
             raise UnprocessablePayload(
                 "A resource must have a resourceType",
                 code="required",
                 expression=[f"{path}.resourceType"],
             )
         if resource_type == "Bundle":
-            inner, inner_head = source.entries(view.handle, path)
-            _walk(inner, inner_head, path, source, walked, deletes, terminology)
+            inner, inner_head = entries_of(resource, path)
+            _walk(inner, inner_head, path, walked, deletes, terminology)
             continue
-        node = Node(path, len(nodes), view.full_url, head, view.handle, resource_type, head.ident)
-        if resource_type in CANDIDATE_TYPES or resource_type in TREATMENT_TYPES:
-            node.candidate, kind = candidates.read_codes(head, terminology)
-            node.treatment = kind == "record"
-            node.unclassified = kind == "unclassified"
+        ident = head.id
+        node = Node(
+            path,
+            len(nodes),
+            record.full_url,
+            head,
+            resource,
+            resource_type,
+            ident if type(ident) is str and ident else None,
+        )
+        if resource_type in _CODED:
+            node.candidate, treatment = candidates.read_codes(head, terminology)
+            node.treatment = treatment == "record"
+            node.unclassified = treatment == "unclassified"
         if head.contained and resource_type not in NEVER_ABOUT_THE_PATIENT:
             node.contained_candidates = tuple(
                 k
@@ -199,16 +225,16 @@ def _compact(reference: object) -> object:
 
 
 def _record_delete(
-    view: Entry, nodes: list[Node], deletes: dict[tuple[str, str], list[_Version]]
+    record: Record, nodes: list[Node], deletes: dict[tuple[str, str], list[_Version]]
 ) -> None:
-    request = view.request
+    request = record.request
     if not isinstance(request, dict) or request.get("method") != "DELETE":
         return
     url = request.get("url")
     match = LITERAL_REFERENCE.search(url.strip()) if isinstance(url, str) else None
     if match is None:
         return
-    response = view.response
+    response = record.response
     response = response if isinstance(response, dict) else {}
     etag = response.get("etag")
     etag_match = _ETAG.match(etag.strip()) if isinstance(etag, str) else None

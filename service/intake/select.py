@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 from service.errors import UnprocessablePayload
 from service.fhir_json import Json
-from service.ingest.candidates import REQUEST_TYPES
-from service.ingest.heads import Source
-from service.ingest.identity import (
+from service.intake.candidates import REQUEST_TYPES
+from service.intake.identity import (
     OnePatient,
     base_of,
     check_reference,
@@ -29,9 +28,9 @@ from service.ingest.identity import (
     require_patient,
     resolve,
 )
-from service.ingest.result import IngestResult, KeptResource
-from service.ingest.validate import check_bindings, validate
-from service.ingest.walk import Node, Walked, load
+from service.intake.result import IngestResult, KeptResource
+from service.intake.validate import check_bindings, validate
+from service.intake.walk import Node, Walked, load
 from service.terminology import Terminology
 
 
@@ -43,7 +42,7 @@ class _Candidate:
     suspicion: bool
 
 
-def select(walked: Walked, root: str, source: Source, terminology: Terminology) -> IngestResult:
+def select(walked: Walked, root: str, terminology: Terminology) -> IngestResult:
     """Validate the Patients and candidates (in document order), find the one patient,
     check every patient reference, then each candidate's subject and focus."""
     candidates: list[_Candidate] = []
@@ -53,16 +52,16 @@ def select(walked: Walked, root: str, source: Source, terminology: Terminology) 
             continue
         if node.type == "Patient":
             with faults:
-                record = load(node, source)
+                record = load(node)
                 validate(record, node.path)
                 _refuse_obsolete(record, node.path)
         elif node.candidate:
-            resource = load(node, source)
+            resource = load(node)
             with faults:
                 _validate_candidate(resource, node.path, terminology, contained=False)
                 candidates.append(_Candidate(node, resource, node.path, node.type in REQUEST_TYPES))
         if node.contained_candidates:
-            container = load(node, source)
+            container = load(node)
             if not node.candidate:
                 with faults:
                     _refuse_unknown_modifiers(container, node.path, terminology)
@@ -76,7 +75,7 @@ def select(walked: Walked, root: str, source: Source, terminology: Terminology) 
     treatments: list[_Candidate] = []
     for node in walked.nodes:
         if node.current and node.treatment:
-            resource = load(node, source)
+            resource = load(node)
             with faults:
                 _refuse_unknown_modifiers(resource, node.path, terminology)
                 treatments.append(_Candidate(node, resource, node.path, False))
@@ -96,7 +95,7 @@ def select(walked: Walked, root: str, source: Source, terminology: Terminology) 
     for c in treatments:
         if not _about_the_patient(c, patient, index):
             continue
-        named, medication = _medication_of(c, medications, index, source)
+        named, medication = _medication_of(c, medications, index)
         if named and not (medication and _classified(medication, terminology)):
             unclassified += 1
             continue
@@ -106,7 +105,7 @@ def select(walked: Walked, root: str, source: Source, terminology: Terminology) 
             )
         )
     key = require_patient(patient, root)
-    birth, deceased = _birth_and_death(patient, source)
+    birth, deceased = _birth_and_death(patient)
     return IngestResult(
         key,
         birth,
@@ -132,7 +131,7 @@ def _medications(nodes: list[Node]) -> dict[str, Node]:
 
 
 def _medication_of(
-    candidate: _Candidate, medications: dict[str, Node], index: dict[str, str], source: Source
+    candidate: _Candidate, medications: dict[str, Node], index: dict[str, str]
 ) -> tuple[bool, Json | None]:
     """Whether the record names a Medication by reference, and that Medication (contained,
     or another entry's; None when it cannot be found: the record cannot be classified)."""
@@ -152,7 +151,7 @@ def _medication_of(
     node = None
     if target is not None:
         node = medications.get(target.absolute or "") or medications.get(target.local or "")
-    return True, None if node is None else load(node, source)
+    return True, None if node is None else load(node)
 
 
 def _classified(medication: Json, terminology: Terminology) -> bool:
@@ -186,11 +185,11 @@ def _about_the_patient(candidate: _Candidate, patient: OnePatient, index: dict[s
     return True
 
 
-def _birth_and_death(patient: OnePatient, source: Source) -> tuple[str | None, str | bool | None]:
+def _birth_and_death(patient: OnePatient) -> tuple[str | None, str | bool | None]:
     """The Patient's birthDate and `deceased[x]` (a dateTime's text, or True)."""
     if patient.node is None:
         return None, None
-    resource = load(patient.node, source)
+    resource = load(patient.node)
     birth = resource.get("birthDate")
     deceased = resource.get("deceasedDateTime")
     if not isinstance(deceased, str):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from service.ingest.heads import Head
+from service.intake.heads import Head
 from service.terminology import RELEVANT, TRACKED, Terminology
 
 #: Requests whose reason (`reasonCode`, or a Condition contained as the reason) is a

@@ -36,8 +36,8 @@ from urllib.parse import parse_qsl
 
 from service.errors import TerminologyError, UnprocessablePayload
 from service.fhir_json import FHIR_ID, LITERAL_REFERENCE
-from service.ingest.heads import Head, LiteralReference
-from service.ingest.walk import Node
+from service.intake.heads import Head, LiteralReference
+from service.intake.walk import Node
 from service.terminology import Terminology
 
 Identifier = tuple[str, str]
