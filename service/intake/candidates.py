@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from service.intake.heads import Head
+from service.intake.heads import Coding, Component, Concept, Head
 from service.terminology import RELEVANT, TRACKED, Terminology
 
 #: Requests whose reason (`reasonCode`, or a Condition contained as the reason) is a
@@ -64,15 +64,13 @@ def _observation_values(head: Head, terminology: Terminology) -> bool:
     """Whether an Observation's value, or a component's code or value, is relevant."""
     if _flags(head.valueCodeableConcept, terminology) & RELEVANT:
         return True
-    components = head.component if isinstance(head.component, list) else []
+    components = head.component
+    if type(components) is not list:
+        return False
     return any(
-        isinstance(c, dict)
+        type(c) is Component
         and bool(
-            (
-                _flags(c.get("code"), terminology)
-                | _flags(c.get("valueCodeableConcept"), terminology)
-            )
-            & RELEVANT
+            (_flags(c.code, terminology) | _flags(c.valueCodeableConcept, terminology)) & RELEVANT
         )
         for c in components
     )
@@ -104,21 +102,21 @@ def treatment_kind(head: Head, terminology: Terminology) -> str | None:
 
 
 def _any_relevant(concepts: object, terminology: Terminology) -> bool:
-    return isinstance(concepts, list) and any(_flags(c, terminology) & RELEVANT for c in concepts)
+    return type(concepts) is list and any(_flags(c, terminology) & RELEVANT for c in concepts)
 
 
 def _flags(concept: object, terminology: Terminology) -> int:
     """The union of `Terminology.code_flags` over the concept's codings."""
-    if type(concept) is not dict:
+    if type(concept) is not Concept:
         return 0
-    codings = concept.get("coding")
+    codings = concept.coding
     if type(codings) is not list:
         return 0
     flags_of = terminology.code_flags
     found = 0
     for coding in codings:
-        if type(coding) is dict:
-            system, code = coding.get("system"), coding.get("code")
+        if type(coding) is Coding:
+            system, code = coding.system, coding.code
             if type(system) is str and type(code) is str:
                 found |= flags_of(system, code)
     return found

@@ -23,22 +23,55 @@ from service.json_reader import refusal
 Resource = msgspec.Raw | Json
 
 
+class Coding(msgspec.Struct, gc=False):
+    """A Coding's system and code (any JSON: the rules use only strings); the rest skipped."""
+
+    system: Any = None
+    code: Any = None
+
+
+#: Any JSON value but an object: with one Struct in a union, every JSON value decodes, so a
+#: malformed element never fails the head (the rules then find no code in it).
+_NotAnObject = list[Any] | str | int | float | bool | None
+
+
+class Concept(msgspec.Struct, gc=False):
+    """A CodeableConcept's codings, typed: decoding skips displays and text in C, and the
+    walk reads attributes, not dicts (an Observation's codes are most of a large request)."""
+
+    coding: list[Coding | _NotAnObject] | dict[str, Any] | str | int | float | bool | None = None
+
+
+ConceptElement = Concept | _NotAnObject
+ConceptList = list[ConceptElement] | dict[str, Any] | str | int | float | bool | None
+
+
+class Component(msgspec.Struct, gc=False):
+    """An Observation component's code and coded value."""
+
+    code: ConceptElement = None
+    valueCodeableConcept: ConceptElement = None
+
+
 class Head(msgspec.Struct, gc=False):
-    """A resource's type, identity, version, codes, patient references and contained heads."""
+    """A resource's type, identity, version, codes, patient references and contained heads.
+
+    The coded elements are typed (`Concept`) but accept any JSON; the others stay as JSON."""
 
     resourceType: Any = None
     id: Any = None
     meta: Any = None
-    code: Any = None
-    valueCodeableConcept: Any = None
-    component: Any = None
-    conclusionCode: Any = None
-    reasonCode: Any = None
+    code: ConceptElement = None
+    valueCodeableConcept: ConceptElement = None
+    component: list[Component | _NotAnObject] | dict[str, Any] | str | int | float | bool | None = (
+        None
+    )
+    conclusionCode: ConceptList = None
+    reasonCode: ConceptList = None
     status: Any = None
     intent: Any = None
-    medicationCodeableConcept: Any = None
+    medicationCodeableConcept: ConceptElement = None
     medicationReference: Any = None
-    ingredient: Any = None
     subject: Any = None
     patient: Any = None
     focus: Any = None

@@ -264,23 +264,33 @@ def check_references(
     """Every reference to a patient of every resource, and of its contained resources.
 
     A literal reference already found to name the patient from the same base is not
-    checked again (a Synthea record repeats one subject on every resource)."""
+    checked again (a Synthea record repeats one subject on every resource): the loop
+    below is the hot path of a large request, so it reads the head's elements itself."""
     accepted: set[tuple[str | None, str]] = set()
     for node in nodes:
+        head = node.head
         base = base_of(node.full_url)
-        contained = contained_by_id(node.head) if node.head.contained else {}
-        for element, reference in _patient_references(node.head, node.path, terminology):
-            if isinstance(reference, LiteralReference) and not reference.startswith("#"):
-                if (base, reference) in accepted:
-                    continue
-                check_reference(reference, element, patient, index, contained, base)
-                accepted.add((base, reference))
+        contained = contained_by_id(head) if head.contained else _NONE_CONTAINED
+        for element in patient_elements(terminology, node.type):
+            value = getattr(head, element)
+            if value is None:
                 continue
-            check_reference(reference, element, patient, index, contained, base)
-        for k, inner in enumerate(node.head.contained or []):
+            if type(value) is LiteralReference and not value.startswith("#"):
+                if (base, value) not in accepted:
+                    check_reference(
+                        value, f"{node.path}.{element}", patient, index, contained, base
+                    )
+                    accepted.add((base, value))
+                continue
+            for where, reference in _each(value, f"{node.path}.{element}"):
+                check_reference(reference, where, patient, index, contained, base)
+        for k, inner in enumerate(head.contained or ()):
             path = f"{node.path}.contained[{k}]"
             for element, reference in _patient_references(inner, path, terminology):
                 check_reference(reference, element, patient, index, contained, base)
+
+
+_NONE_CONTAINED: Final[Mapping[str, Head]] = {}
 
 
 def check_reference(
@@ -414,11 +424,17 @@ def _patient_references(
 ) -> Iterable[tuple[str, object]]:
     for element in patient_elements(terminology, head.type):
         value = getattr(head, element)
-        if isinstance(value, list):  # Contract.subject and a few others repeat
-            for k, item in enumerate(value):
-                yield f"{path}.{element}[{k}]", item
-        elif value is not None:
-            yield f"{path}.{element}", value
+        if value is not None:
+            yield from _each(value, f"{path}.{element}")
+
+
+def _each(value: object, where: str) -> Iterable[tuple[str, object]]:
+    """The element's references with their paths (Contract.subject and a few repeat)."""
+    if isinstance(value, list):
+        for k, item in enumerate(value):
+            yield f"{where}[{k}]", item
+    else:
+        yield where, value
 
 
 @lru_cache(maxsize=4096)

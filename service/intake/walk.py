@@ -195,20 +195,21 @@ def _walk(
 def _trim(head: Head) -> None:
     """Drop what only candidate selection reads, so that the heads of a large bundle cost
     little memory while the walk goes on (the codes of every Observation add up)."""
-    if head.resourceType != "Medication":  # a medicationReference may name it: keep its codes
-        head.code = head.ingredient = None
-    head.valueCodeableConcept = head.component = None
+    head.code = head.valueCodeableConcept = head.component = None
     head.conclusionCode = head.reasonCode = head.medicationCodeableConcept = None
     if head.resourceType != "Patient":
         head.identifier = head.birthDate = None
-    head.subject = _compact(head.subject)
-    head.patient = _compact(head.patient)
-    head.focus = _compact(head.focus)
+    if head.subject is not None:
+        head.subject = _compact(head.subject)
+    if head.patient is not None:
+        head.patient = _compact(head.patient)
+    if head.focus is not None:
+        head.focus = _compact(head.focus)
     meta = head.meta
-    if type(meta) is dict:
+    if meta is not None and type(meta) is dict:
         kept = {k: meta[k] for k in ("versionId", "lastUpdated") if k in meta}
         head.meta = kept or None
-    for inner in head.contained or []:
+    for inner in head.contained or ():
         inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
         inner.conclusionCode = inner.reasonCode = inner.medicationCodeableConcept = None
 
@@ -250,15 +251,23 @@ def _record_delete(
 
 
 def _mark_current(nodes: list[Node], deletes: dict[tuple[str, str], list[_Version]]) -> None:
-    groups: dict[tuple[str, str], list[Node]] = {}
+    """Only resources that come more than once (or were deleted) need their versions read:
+    the first pass only counts keys (most of a large request's resources are unique)."""
+    first: dict[tuple[str, str], Node] = {}
+    repeated: dict[tuple[str, str], list[Node]] = {}
     for node in nodes:
-        key = node.key
-        if key is not None:
-            groups.setdefault(key, []).append(node)
-    for key, group in groups.items():
-        removed = deletes.get(key, [])
-        if len(group) == 1 and not removed:
+        ident = node.ident
+        if ident is None:
             continue
+        key = (node.type, ident)
+        seen = first.setdefault(key, node)
+        if seen is not node:
+            repeated.setdefault(key, [seen]).append(node)
+    for key in deletes.keys() - repeated.keys():
+        if key in first:
+            repeated[key] = [first[key]]
+    for key, group in repeated.items():
+        removed = deletes.get(key, [])
         versions = [_version_of(node) for node in group] + removed
         latest = _latest(versions)
         for node, version in zip(group, versions, strict=False):
