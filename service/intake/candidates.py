@@ -37,11 +37,13 @@ ORDER_INTENTS: Final = frozenset({"order", "original-order", "instance-order", "
 NEVER_ABOUT_THE_PATIENT: Final = frozenset({"FamilyMemberHistory"})
 
 
-def read_codes(head: Head, terminology: Terminology) -> tuple[bool, str | None]:
+def read_codes(
+    head: Head, terminology: Terminology, resource_type: str | None = None
+) -> tuple[bool, str | None]:
     """(can it be evidence, its treatment kind): what the walk asks of every resource, in
     one pass over each concept's codings (the codes of every Observation are most of a
-    large request's work here)."""
-    resource_type = head.type
+    large request's work here). `resource_type`: the head's, when the caller read it."""
+    resource_type = resource_type or head.type
     if resource_type == "Observation" or resource_type == "Condition":
         flags = _flags(head.code, terminology)
         if resource_type == "Condition":

@@ -88,7 +88,8 @@ class Head(msgspec.Struct, gc=False):
         return self.id if isinstance(self.id, str) and self.id else None
 
 
-_HEAD: Final = msgspec.json.Decoder(Head)
+HEAD_DECODER: Final = msgspec.json.Decoder(Head)
+_HEAD: Final = HEAD_DECODER
 
 
 def read_head(resource: Resource, path: str) -> tuple[Head, Resource]:

@@ -23,6 +23,7 @@ from service.fhir_json import LITERAL_REFERENCE, Json
 from service.intake import candidates
 from service.intake.candidates import CANDIDATE_TYPES, NEVER_ABOUT_THE_PATIENT, TREATMENT_TYPES
 from service.intake.entries import entries_of
+from service.intake.heads import HEAD_DECODER as _HEAD
 from service.intake.heads import Head, LiteralReference, Resource, read_head, whole
 from service.intake.record import BundleHead, Record
 from service.terminology import Terminology
@@ -156,7 +157,13 @@ def _walk(
         assert resource is not None
         head = record.head
         if head is None:
-            head, resource = read_head(resource, path)
+            if type(resource) is msgspec.Raw:
+                try:
+                    head = _HEAD.decode(resource)
+                except (msgspec.DecodeError, RecursionError):
+                    head, resource = read_head(resource, path)  # its one fallback
+            else:
+                head, resource = read_head(resource, path)
         resource_type = head.resourceType
         if type(resource_type) is not str:
             raise UnprocessablePayload(
@@ -179,7 +186,7 @@ def _walk(
             ident if type(ident) is str and ident else None,
         )
         if resource_type in _CODED:
-            node.candidate, treatment = candidates.read_codes(head, terminology)
+            node.candidate, treatment = candidates.read_codes(head, terminology, resource_type)
             node.treatment = treatment == "record"
             node.unclassified = treatment == "unclassified"
         if head.contained and resource_type not in NEVER_ABOUT_THE_PATIENT:
