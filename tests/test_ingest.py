@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.errors import OmsError, PayloadTooLarge, UnprocessablePayload, UnreadableInput
 from service.intake import IngestResult, is_input_path
@@ -606,3 +608,19 @@ def test_a_leading_byte_order_mark_is_ignored(terminology: Terminology) -> None:
 def test_a_byte_order_mark_elsewhere_is_still_invalid_json(terminology: Terminology) -> None:
     error = fails(b" \xef\xbb\xbf" + body(bundle(patient())), terminology)
     assert isinstance(error, UnreadableInput)
+
+
+_URL_PARTS = ["http://", "https://", "a", "fhir", "/", "Patient", "Observation", "_history"]
+_URL_PARTS += ["1", "x y", "é", "-", ".", "A", "aB", "", "\n", "Obs9", "urn:uuid:"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_URL_PARTS), max_size=12).map("".join))
+def test_base_of_answers_as_the_whole_restful_pattern(full_url: str) -> None:
+    """`identity.base_of` takes a remembered `<base>/<Type>` for most fullUrls: it must
+    give what the whole RESTful pattern gives for any text."""
+    from service.intake.identity import _RESTFUL, base_of
+
+    is_http = full_url.startswith(("http://", "https://"))
+    match = _RESTFUL.match(full_url) if is_http else None
+    assert base_of(full_url) == (match[1] if match else None)

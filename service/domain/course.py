@@ -236,13 +236,15 @@ def _any(item: TrackedItem, current: list[_Span]) -> ItemProgress:
 def _combination(item: TrackedItem, current: list[_Span], today: date) -> ItemProgress:
     group_of = dict(zip(item.classes, item.groups or item.classes, strict=True))
     given = [s for s in _of(item, current) if s.treatment.state is not RecordState.ORDERED]
+    groups = [_groups(span, group_of) for span in given]  # once per record, not per pair
     pairs = []
-    for i, a in enumerate(given):
-        for b in given[i + 1 :]:
-            if len(_groups(a, group_of) | _groups(b, group_of)) >= 2:
-                overlap = _overlap(a, b, today)
-                if overlap is not None:
-                    pairs.append((a, b, overlap))
+    if len(frozenset().union(*groups)) >= 2:  # one agent class alone is no combination
+        for i, a in enumerate(given):
+            for j in range(i + 1, len(given)):
+                if len(groups[i] | groups[j]) >= 2:
+                    overlap = _overlap(a, given[j], today)
+                    if overlap is not None:
+                        pairs.append((a, given[j], overlap))
     if not pairs:
         return ItemProgress(item.code, ActivityStatus.NOT_STARTED, (), None)
     now = any(a.active_now and b.active_now for a, b, _ in pairs)

@@ -47,6 +47,9 @@ Identifier = tuple[str, str]
 _RESTFUL: Final = re.compile(
     rf"^(https?://\S+/)([A-Z][A-Za-z]+/{FHIR_ID})(?:/_history/{FHIR_ID})?$"
 )
+#: A RESTful URL without its id: group 1 the base.
+_TYPED_BASE: Final = re.compile(r"^(https?://\S+/)[A-Z][A-Za-z]+$")
+_ID: Final = re.compile(FHIR_ID)
 #: A relative literal reference: `Type/id`, maybe with a version.
 _RELATIVE: Final = re.compile(rf"^([A-Z][A-Za-z]+/{FHIR_ID})(?:/_history/{FHIR_ID})?$")
 #: The elements a Head reads; the CodeSystem may name only these.
@@ -99,10 +102,23 @@ ReferenceIndex = Mapping[str, str]
 
 def base_of(full_url: str | None) -> str | None:
     """The server base of a RESTful fullUrl (`https://a/fhir/`), else None (a urn, none).
-    Asked for every resource: a `urn:` answers before the pattern is tried."""
+    Asked for every resource: a `urn:` answers before any pattern is tried, and a
+    `<base>/<Type>/<id>` through its `<base>/<Type>` (the same for most resources,
+    remembered) and the id; anything else (a version) by the whole pattern."""
     if not full_url or not full_url.startswith(("http://", "https://")):
         return None
+    prefix, _, ident = full_url.rpartition("/")
+    base = _typed_base(prefix)
+    if base is not None and _ID.fullmatch(ident):
+        return base
     match = _RESTFUL.match(full_url)
+    return match[1] if match else None
+
+
+@lru_cache(maxsize=1024)
+def _typed_base(prefix: str) -> str | None:
+    """`https://a/fhir/` of `https://a/fhir/Observation`, or None."""
+    match = _TYPED_BASE.match(prefix)
     return match[1] if match else None
 
 
