@@ -67,9 +67,9 @@ PATIENT = body(patient())
 
 
 def straddling(number: bytes, before: int) -> bytes:
-    """A bundle where `number` starts `before` bytes ahead of the scan's 1 MiB boundary."""
+    """A bundle where `number` starts `before` bytes ahead of the scan's chunk boundary."""
     head = raw_bundle(PATIENT, b'{"resourceType":"Basic","p":"')[: -len(b"}]}")]
-    pad = (1 << 20) - before - len(head) - len(b'","x":')
+    pad = guards._SCAN_CHUNK - before - len(head) - len(b'","x":')
     return head + b"a" * pad + b'","x":' + number + b"}}]}"
 
 
@@ -266,6 +266,36 @@ CASES: list[tuple[str, bytes, int, bool]] = [
     ("an exponent across a scan chunk", straddling(b"1e400", 2), 100, False),
     ("a long padding string across a scan chunk", straddling(b"1", 2), 100, True),
     (
+        "an exponent with leading zeros",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":1e00400}'),
+        100,
+        False,
+    ),
+    (
+        "a 3-digit negative exponent, before a tab (over-inclusive)",
+        raw_bundle(PATIENT, b'{"resourceType":"Basic","x":-1e-400\t}'),
+        100,
+        False,
+    ),
+    (
+        "an exponent at the end of the body's last resource",
+        b'{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Basic","x":1E400}}]}',
+        100,
+        False,
+    ),
+    ("a body cut after an exponent", raw_bundle(PATIENT, b'{"x":1e400}')[:-3], 100, False),
+    ("an exponent across the last scan chunk's end", straddling(b"1e999", 3)[:-3], 100, False),
+    (
+        "UUIDs holding 0e000 and ending in e000 are no numbers",
+        raw_bundle(
+            PATIENT,
+            b'{"resourceType":"Basic","id":"b0e00012-0e00-4e00-8e00-10e000a0e000",'
+            b'"x":["20e000", "3e0000f"]}',
+        ),
+        100,
+        True,
+    ),
+    (
         "a tiny decimal (over-inclusive number check)",
         raw_bundle(PATIENT, b'{"resourceType":"Basic","x":1.0e-245}'),
         100,
@@ -447,6 +477,50 @@ def test_pythons_whose_c_recursion_has_its_own_bound_check_the_depth(
 )
 def test_the_depth_check(brackets: bytes, shallow: bool) -> None:
     assert guards._shallow(brackets) is shallow
+
+
+@pytest.mark.parametrize(
+    ("text", "may_overflow"),
+    [
+        pytest.param(b"[1e400]", True, id="ends-at-bracket"),
+        pytest.param(b'{"x":1e400}', True, id="ends-at-brace"),
+        pytest.param(b"[1e400 ,2]", True, id="ends-at-space"),
+        pytest.param(b"[1e400\n]", True, id="ends-at-newline"),
+        pytest.param(b"[1E+400,2]", True, id="signed-ends-at-comma"),
+        pytest.param(b"[1.5e-245]", True, id="negative-exponent"),
+        pytest.param(b"[1e0000000400]", True, id="leading-zeros"),
+        pytest.param(b"[1e" + b"0" * 150 + b"1]", True, id="150-digit-exponent"),
+        pytest.param(b"[" + b"1" * 200 + b"]", True, id="200-digits"),
+        pytest.param(b"[1e99, 1000, 12.345, 1e-45]", False, id="small-numbers"),
+        pytest.param(b"1e400", False, id="exponent-ends-the-body"),
+        pytest.param(b'["0e000", "a0e000f", "10e0001", "e000"]', False, id="hex-in-strings"),
+        pytest.param(b'{"x":"\\u003e135 "}', False, id="escaped-gt-then-digits"),
+        pytest.param(b'{"x":"a1e400 "}', False, id="exponent-after-a-letter"),
+        pytest.param(b'{"x":[--1e400]}', False, id="two-minus-signs"),
+    ],
+)
+@pytest.mark.parametrize("chunk", [16, 64, 1 << 18])
+def test_the_number_check(
+    text: bytes, may_overflow: bool, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every offset of the number against a scan chunk's boundary gives the same answer
+    (chunks far smaller than a number still overlap by more than it spans)."""
+    monkeypatch.setattr(guards, "_SCAN_CHUNK", chunk)
+    for pad in range(0, 2 * chunk if chunk < 100 else 3):
+        assert guards._may_overflow(b" " * pad + text) is may_overflow, pad
+
+
+@pytest.mark.parametrize("max_ends", [0, 1, 1024])
+def test_a_chunk_dense_with_number_ends_is_read_whole(
+    max_ends: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `_MAX_ENDS` number ends in a chunk (a waveform's data, say), the rest of it is
+    read with the regular expression: the same answer."""
+    monkeypatch.setattr(guards, "_MAX_ENDS", max_ends)
+    waveform = b'{"data":[' + b"2041, " * 3000 + b"2043]"
+    assert guards._may_overflow(waveform + b"}") is False
+    assert guards._may_overflow(waveform + b',"x":1e400}') is True
+    assert guards._may_overflow(b'{"x":1e400,' + waveform[1:] + b"}") is True
 
 
 def test_invalid_json_position_is_orjsons(terminology: Terminology) -> None:

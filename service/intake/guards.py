@@ -1,9 +1,11 @@
-"""Whether msgspec reads a body exactly as orjson would: the guards before the fast path.
+"""Whether msgspec reads a request body exactly as `orjson.loads` would (`skeleton_safe`).
 
 msgspec is more lenient than orjson in what it skips: invalid UTF-8 in a string, a
 number that overflows a double, nesting past 1024 when the recursion limit does not
-bound msgspec below that. A body where any of these may occur is read whole with
-orjson instead (`intake.body`), so both give the same answers and the same errors.
+bound msgspec below that. A body that may hold any of them is read whole with orjson
+instead, so both readings give the same answers and the same errors
+(tests/test_ingest_skeleton.py). Each check runs in C over the body or over chunks of
+it, so no second copy of a large body is made.
 """
 
 from __future__ import annotations
@@ -11,19 +13,34 @@ from __future__ import annotations
 import codecs
 import re
 import sys
+from collections.abc import Iterator
 from typing import Final
 
-#: For `_may_overflow`: digits -> "0", e/E -> "e", signs -> "+", anything else -> " ".
+_NUMBER_BYTES: Final = b"0123456789eE+-,}] \t\n\r\f\v"
+#: For `_may_overflow`: digits -> "0", e/E -> "e", signs -> "+", the bytes that may end
+#: a number (`_BIG_EXPONENT`'s last) -> "s", anything else (hex letters too) -> "x".
 _NUMBER_SHAPE: Final = bytes.maketrans(
-    b"0123456789eE+-" + bytes(b for b in range(256) if b not in b"0123456789eE+-"),
-    b"0000000000ee++" + b" " * (256 - 14),
+    _NUMBER_BYTES + bytes(b for b in range(256) if b not in _NUMBER_BYTES),
+    b"0000000000ee++sssssssss" + b"x" * (256 - len(_NUMBER_BYTES)),
 )
 #: A number's end whose exponent has 3+ digits: where orjson may find a double overflow.
 _BIG_EXPONENT: Final = re.compile(rb"[0-9.][eE][+-]?[0-9]{3,}[\s,}\]]")
+#: The same in `_NUMBER_SHAPE`, from the mantissa's last digit to the byte after it.
+_BIG_EXPONENT_SHAPE: Final = re.compile(rb"0e\+?000+s")
+#: Where every `_BIG_EXPONENT_SHAPE` ends: three digits and the byte after them. Its
+#: start, `0e000`, is in thousands of hex UUIDs of a large body (each a Python step);
+#: this end never is, as a number's end byte is never inside a UUID.
+_EXPONENT_END: Final = b"000s"
+#: What precedes `_EXPONENT_END` in a big exponent: its `e`, its sign or a 4th digit.
+_EXPONENT_LAST: Final = b"e+0"
 #: Integer parts this long may overflow a double (1e308); shorter ones with a 2-digit
 #: exponent cannot (< 1e299).
 _LONG_DIGITS: Final = 200
-_SCAN_CHUNK: Final = 1 << 20
+#: Chunks of this size stay in the CPU's cache between the translation and the finds.
+_SCAN_CHUNK: Final = 1 << 18
+#: Ends looked at one by one in a chunk before a regular expression reads the rest of
+#: it instead (bodies dense with numbers, a waveform's `SampledData.data`).
+_MAX_ENDS: Final = 1024
 #: orjson refuses JSON nested deeper than this. msgspec has no depth option: on
 #: CPython 3.11 it stops at the recursion limit (its C recursion shares the counter of
 #: Python frames), which bounds it when the limit is below this; later versions bound C
@@ -69,22 +86,38 @@ def _may_overflow(body: bytes) -> bool:
     """Whether a number in the body may be too large for a double, which orjson refuses
     (400) and msgspec does not check in what it skips. Over-inclusive: an exponent of 3
     or more digits, or 200 digits in a row. Scanned in chunks through a translation
-    table (a regular expression took 9 ms per MB), so no copy of the body is made."""
+    table (a regular expression over the body took 9 ms per MB), so no copy of the body
+    is made. A chunk overlaps the next by more than a digit run or an exponent can span,
+    so every number that ends in a chunk and starts in it or before is read there."""
     view = memoryview(body)
     digits = b"0" * _LONG_DIGITS
     for start in range(0, len(view), _SCAN_CHUNK):
-        # Overlap the next chunk by more than a digit run or an exponent can span.
         shape = bytes(view[start : start + _SCAN_CHUNK + _LONG_DIGITS + 8])
         shape = shape.translate(_NUMBER_SHAPE)
-        if shape.find(digits) >= 0:
+        if digits in shape:
             return True
-        for marker in (b"0e000", b"0e+000"):
-            at = shape.find(marker)
-            while at >= 0:
-                if _number_with_big_exponent(body, start + at):
-                    return True
-                at = shape.find(marker, at + 1)
+        for at in _big_exponents(shape):
+            if _number_with_big_exponent(body, start + at):
+                return True
     return False
+
+
+def _big_exponents(shape: bytes) -> Iterator[int]:
+    """Where each `_BIG_EXPONENT_SHAPE` in a translated chunk starts. Found from its end
+    (`_EXPONENT_END`), then the `e` before it; past `_MAX_ENDS` ends, the whole chunk is
+    read with the regular expression instead (so some starts may come twice)."""
+    at = shape.find(_EXPONENT_END)
+    for _ in range(_MAX_ENDS):
+        if at < 0:
+            return
+        end = at + len(_EXPONENT_END)
+        if at > 0 and shape[at - 1] in _EXPONENT_LAST:
+            e = shape.rfind(b"e", max(0, at - _LONG_DIGITS), at)
+            if e > 0 and _BIG_EXPONENT_SHAPE.fullmatch(shape, e - 1, end):
+                yield e - 1
+        at = shape.find(_EXPONENT_END, end)
+    if at >= 0:
+        yield from (m.start() for m in _BIG_EXPONENT_SHAPE.finditer(shape))
 
 
 def _number_with_big_exponent(body: bytes, at: int) -> bool:
