@@ -283,11 +283,15 @@ def check_references(
     checked again (a Synthea record repeats one subject on every resource): the loop
     below is the hot path of a large request, so it reads the head's elements itself."""
     accepted: set[tuple[str | None, str]] = set()
+    elements_of: dict[str, tuple[str, ...]] = {}
     for node in nodes:
         head = node.head
+        elements = elements_of.get(node.type)
+        if elements is None:
+            elements = elements_of[node.type] = patient_elements(terminology, node.type)
         base = base_of(node.full_url)
         contained = contained_by_id(head) if head.contained else _NONE_CONTAINED
-        for element in patient_elements(terminology, node.type):
+        for element in elements:
             value = getattr(head, element)
             if value is None:
                 continue
