@@ -136,11 +136,21 @@ CASES: list[tuple[str, bytes, int, bool]] = [
     (
         "null resources and a search outcome holding a string",
         b'{"resourceType":"Bundle","type":"searchset","entry":[{"resource":null},{},'
-        b'{"search":{"mode":"outcome"},"resource":"x"},{"search":"match","resource":'
+        b'{"search":{"mode":"outcome"},"resource":"x"},{"search":{"mode":"match"},"resource":'
         + PATIENT
         + b"}]}",
         100,
         True,
+    ),
+    (
+        # The skeleton types `search`: one that is no object is read by the whole parse.
+        "a search that is a string",
+        b'{"resourceType":"Bundle","type":"searchset","entry":[{"resource":null},{},'
+        b'{"search":{"mode":"outcome"},"resource":"x"},{"search":"match","resource":'
+        + PATIENT
+        + b"}]}",
+        100,
+        False,
     ),
     (
         "evidence about two patients",
