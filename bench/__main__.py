@@ -11,7 +11,8 @@
 - replicas: [6] CDS hook throughput of 1 process vs 2 replicas on one PostgreSQL behind
   nginx, and the PostgreSQL replay check vs SQLite (starts its own PostgreSQL and nginx).
 - cds: [7] CDS Hooks patient-view with a 5,000- and a 10,000-resource prefetch /
-  `$oms-assess` on the same resources as a Bundle: p50, p95 and peak memory growth.
+  `$oms-assess` on the same resources as a Bundle: p50, p95 and peak memory growth; [11]
+  the typical call, a 300-resource patient-view / the bare route on the same bytes.
 - course: [9] a 10,000-resource record with 1,000 medication records: `$oms-assess` /
   `orjson.loads`, and patient-view / `$oms-assess` (the checklist follows the course).
 - burst: [10] peak RSS of the server for a burst of maximum-size bodies (the service's
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                 figures["healthz"] = benchmarks.healthz(sizes, server)
             if which in ("all", "cds"):
                 figures["patient_view"] = patient_view.patient_view(sizes, server)
+                figures["small_call"] = patient_view.small_call(sizes, server)
             if which in ("all", "healthz"):
                 figures["healthz_hook"] = patient_view.healthz_during_hook(sizes, server)
             if which in ("all", "course"):

@@ -47,6 +47,8 @@ class Sizes:
     hook_healthz_resources: int
     #: [9]: resources of the course-of-treatment record (a tenth medication records).
     course_resources: int = 10_000
+    #: [11]: calls per route of the typical (300-resource) patient-view.
+    small_calls: int = 300
 
 
 FULL = Sizes(
@@ -55,7 +57,7 @@ FULL = Sizes(
 )  # fmt: skip
 SMALL = Sizes(
     (200, 1_000), (200,), 2 * MB, 10_000, 300, 200, 2.0, 3, 3.0, 1, (1_000,), 5, 5.0, 1_000,
-    1_000,
+    1_000, small_calls=30,
 )  # fmt: skip
 
 

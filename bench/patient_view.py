@@ -1,5 +1,6 @@
-"""[7] CDS Hooks patient-view vs `$oms-assess` on the same resources, and [8] `/healthz`
-during a large patient-view (issue 11).
+"""[7] CDS Hooks patient-view vs `$oms-assess` on the same resources, [8] `/healthz`
+during a large patient-view (issue 11), and [11] the typical 300-resource patient-view vs
+the bare route.
 
 Both routes are called against the same service process (`OMS_CDS_INSECURE_DEV=1`, so a
 hook call needs no client JWT), alternately, so that other work on the machine weighs on
@@ -13,7 +14,7 @@ import gc
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -26,6 +27,7 @@ from bench.server import Server, connect, peak_rss_bytes, post
 
 HOOK_PATH = "/cds-services/oms-screening"
 ASSESS_PATH = "/fhir/$oms-assess"
+BARE_PATH = "/bench/parse"
 JSON = "application/json"
 MB = 1024 * 1024
 
@@ -109,22 +111,68 @@ def patient_view(sizes: Sizes, server: Server) -> Figures:
     return out
 
 
+def small_call(sizes: Sizes, server: Server) -> Figures:
+    """[11] The typical call: a 300-resource patient-view / the bench's bare route (the same
+    body read the same way and parsed with orjson, nothing else) on the same bytes."""
+    say("[11] the typical call: 300-resource patient-view vs the bare route on the same bytes")
+    hook, _ = patient_view_case(300)
+    calls: dict[str, Call] = {
+        "patient-view": lambda conn: post(conn, HOOK_PATH, fresh_hook(hook), JSON),
+        "bare route": lambda conn: post(conn, BARE_PATH, fresh_hook(hook), JSON),
+    }
+    checks = {"patient-view": _check_hook, "bare route": _check_bare}
+    times = _alternated(server.port, calls, checks, sizes.small_calls, sizes.hook_budget_seconds)
+    view, bare = times["patient-view"], times["bare route"]
+    out: Figures = {
+        "hook_bytes": len(hook), "calls": len(view),
+        "hook_p50_s": statistics.median(view), "hook_p95_s": p95(view),
+        "bare_p50_s": statistics.median(bare), "bare_p95_s": p95(bare),
+    }  # fmt: skip
+    out["ratio_p50"] = out["hook_p50_s"] / out["bare_p50_s"]
+    out["ratio_p95"] = out["hook_p95_s"] / out["bare_p95_s"]
+    say(
+        f"    {len(hook) / 1024:.0f} KB hook, {len(view)} calls each: patient-view p50"
+        f" {ms(out['hook_p50_s'])} p95 {ms(out['hook_p95_s'])} | bare route p50"
+        f" {ms(out['bare_p50_s'])} p95 {ms(out['bare_p95_s'])} -> p50 {out['ratio_p50']:.2f}x"
+        f" p95 {out['ratio_p95']:.2f}x (target p50 <= 2x)"
+    )
+    return out
+
+
+def _check_bare(status: int, answer: bytes) -> None:
+    if status != 200 or b"parsed" not in answer:
+        raise RuntimeError(f"the bare route answered {status}: {answer[:200]!r}")
+
+
+Call = Callable[[Any], tuple[int, bytes, float]]
+
+
 def _alternate(port: int, hook: bytes, bundle: bytes, sizes: Sizes) -> dict[str, list[float]]:
-    """Wall times of up to `sizes.hook_repeats` calls per route, routes alternated (ABBA),
-    one keep-alive connection per route, each call after a `gc.collect()` (not timed)."""
-    calls: dict[str, Callable[[Any], tuple[int, bytes, float]]] = {
+    calls: dict[str, Call] = {
         "patient-view": lambda conn: post(conn, HOOK_PATH, fresh_hook(hook), JSON),
         "$oms-assess": lambda conn: post(conn, ASSESS_PATH, bundle),
     }
     checks = {"patient-view": _check_hook, "$oms-assess": _check_assess}
+    return _alternated(port, calls, checks, sizes.hook_repeats, sizes.hook_budget_seconds)
+
+
+def _alternated(
+    port: int,
+    calls: dict[str, Call],
+    checks: Mapping[str, Callable[[int, bytes], None]],
+    repeats: int,
+    budget_seconds: float,
+) -> dict[str, list[float]]:
+    """Wall times of up to `repeats` calls per route, routes alternated (ABBA), one
+    keep-alive connection per route, each call after a `gc.collect()` (not timed)."""
     conns = {name: connect(port) for name in calls}
     times: dict[str, list[float]] = {name: [] for name in calls}
     try:
         for name, call in calls.items():  # warm-up and check the answers
             status, answer, _ = call(conns[name])
             checks[name](status, answer)
-        deadline = time.perf_counter() + sizes.hook_budget_seconds
-        for n in range(sizes.hook_repeats):
+        deadline = time.perf_counter() + budget_seconds
+        for n in range(repeats):
             if n and time.perf_counter() > deadline:
                 break
             order = list(calls) if n % 2 == 0 else list(reversed(calls))
@@ -245,7 +293,12 @@ def stages(resources: int, repeats: int) -> Figures:
         )
         found = clock(
             "gather (prefetch entries, on the event loop)",
-            partial(asyncio.run, gather_prefetch(request, keys, client, FetchLimits())),
+            partial(
+                asyncio.run,
+                gather_prefetch(
+                    request, keys, client, FetchLimits(), records_from_prefetch_only=True
+                ),
+            ),
         )
         clock(
             "screen (read_records, assess, cards)",

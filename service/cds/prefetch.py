@@ -57,6 +57,64 @@ class _Unusable(Exception):
     """A prefetch value that must be fetched again."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Fetch:
+    """A key whose data must be read from `fhirServer`: its records so far (a prefetch's
+    first page) and where to go on (`next_url`), or (no url) the key's own read."""
+
+    key: PrefetchKey
+    records: list[Record]
+    next_url: str | None = None
+
+
+#: What one key gave from the prefetch alone: its records, what is left to read, or the
+#: error it raises (kept, so that the first key's error is the one raised).
+_Outcome = list[Record] | _Fetch | OmsError
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchRead:
+    """Every wanted key read from the prefetch alone, in key order (no I/O: it runs in the
+    worker thread that parsed the request). `complete` when no key needs `fhirServer`."""
+
+    outcomes: tuple[_Outcome, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not any(isinstance(o, _Fetch) for o in self.outcomes)
+
+    def records(self) -> list[Record]:
+        """The records in key order; the first key's error if any (only when complete)."""
+        found: list[Record] = []
+        for outcome in self.outcomes:
+            if isinstance(outcome, OmsError):
+                raise outcome
+            assert not isinstance(outcome, _Fetch)
+            found.extend(outcome)
+        return found
+
+
+def read_prefetch(
+    request: HookRequest, keys: Sequence[PrefetchKey], *, records_from_prefetch_only: bool = False
+) -> PrefetchRead:
+    """What the prefetch alone gives for each key. With `records_from_prefetch_only`, a
+    record key (`PrefetchKey.record`) the prefetch lacks is left out: read it with
+    `missing_records` once the screen needs it."""
+    prefetch = request.prefetch or {}
+    wanted = [
+        key
+        for key in keys
+        if not (records_from_prefetch_only and key.record and key.name not in prefetch)
+    ]
+    outcomes: list[_Outcome] = []
+    for key in wanted:
+        try:
+            outcomes.append(_from_prefetch(request, key))
+        except OmsError as exc:
+            outcomes.append(exc)
+    return PrefetchRead(tuple(outcomes))
+
+
 async def gather_prefetch(
     request: HookRequest,
     keys: Sequence[PrefetchKey],
@@ -66,38 +124,59 @@ async def gather_prefetch(
     *,
     records_from_prefetch_only: bool = False,
 ) -> list[Record]:
-    """Every resource the screen needs, in key order; PreconditionFailed if any is missing.
+    """Every record the screen needs, in key order; PreconditionFailed if any is missing
+    (`read_prefetch`, then `complete` on the event loop)."""
+    read = read_prefetch(request, keys, records_from_prefetch_only=records_from_prefetch_only)
+    return await complete(request, read, client, limits, transport)
+
+
+async def complete(
+    request: HookRequest,
+    read: PrefetchRead,
+    client: TrustedClient,
+    limits: FetchLimits,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[Record]:
+    """The prefetch's records with what it lacks read from `fhirServer`, in key order.
 
     Keys are read concurrently; when several fail, the first key's error is raised. The
-    HTTP client is made only when a read is needed (making one costs ~20 ms). With
-    `records_from_prefetch_only`, a record key (`PrefetchKey.record`) the prefetch lacks
-    is left for later: read it with `missing_records` once the screen needs it.
-    """
+    HTTP client is made only when a read is needed (making one costs ~20 ms)."""
+    if read.complete:
+        return read.records()
     server = _Server(request, client, limits, transport)
-    found: list[Record] = []
-    prefetch = request.prefetch or {}
-    wanted = [
-        key
-        for key in keys
-        if not (records_from_prefetch_only and key.record and key.name not in prefetch)
-    ]
     try:
         async with asyncio.timeout(limits.deadline):
             results = await asyncio.gather(
-                *(_one_key(request, key, server) for key in wanted), return_exceptions=True
+                *(_fetched(outcome, server) for outcome in read.outcomes),
+                return_exceptions=True,
             )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-            found.extend(result)
     except TimeoutError:
         raise PreconditionFailed("The FHIR server did not answer in time", code="timeout") from None
     finally:
         await server.close()
+    found: list[Record] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        found.extend(result)
     return found
 
 
-async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> list[Record]:
+async def _fetched(outcome: _Outcome, server: _Server) -> list[Record]:
+    if isinstance(outcome, OmsError):
+        raise outcome
+    if not isinstance(outcome, _Fetch):
+        return outcome
+    if outcome.next_url is None:
+        return await server.fetch(outcome.key)
+    more = await server.follow(outcome.next_url, outcome.key, pages_done=1)
+    if outcome.key.read and not outcome.records and not more:  # unusable: read it again
+        PREFETCH_FALLBACKS.labels(outcome.key.name, "unusable").inc()
+        return await server.fetch(outcome.key)
+    return [*outcome.records, *more]
+
+
+def _from_prefetch(request: HookRequest, key: PrefetchKey) -> list[Record] | _Fetch:
     prefetch = request.prefetch or {}
     where = f"prefetch.{key.name}"
     if key.name in prefetch:
@@ -111,17 +190,15 @@ async def _one_key(request: HookRequest, key: PrefetchKey, server: _Server) -> l
                 )
             return []
         try:
-            return await _from_value(value, key, where, server)
+            return _from_value(value, key, where)
         except _Unusable:
             PREFETCH_FALLBACKS.labels(key.name, "unusable").inc()
     else:
         PREFETCH_FALLBACKS.labels(key.name, "absent").inc()
-    return await server.fetch(key)
+    return _Fetch(key, [])
 
 
-async def _from_value(
-    value: PrefetchValue, key: PrefetchKey, where: str, server: _Server
-) -> list[Record]:
+def _from_value(value: PrefetchValue, key: PrefetchKey, where: str) -> list[Record] | _Fetch:
     if not value.is_object:
         raise _Unusable
     if value.resource_type == key.resource_type and key.read and value.resource is not None:
@@ -140,7 +217,7 @@ async def _from_value(
         raise _Unusable
     found = _entries(value, key)
     if value.next_url is not None:
-        found.extend(await server.follow(value.next_url, key, pages_done=1))
+        return _Fetch(key, found, value.next_url)
     if key.read and not found:
         raise _Unusable
     return found

@@ -13,16 +13,25 @@ caller comes in here only to say which FHIR servers it may have read.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from anyio import to_thread
 
-from service.cds.discovery import prefetch_keys
-from service.cds.prefetch import FetchLimits, gather_prefetch, missing_records
-from service.cds.request import parse_hook_request
+from service.cds.discovery import PrefetchKey, prefetch_keys
+from service.cds.prefetch import (
+    FetchLimits,
+    PrefetchRead,
+    complete,
+    gather_prefetch,
+    missing_records,
+    read_prefetch,
+)
+from service.cds.request import HookRequest, parse_hook_request
 from service.cds.screen import screen
 from service.fhir_json import Json
+from service.intake import Record
 from service.metrics import ASSESSMENTS
 from service.security.clients import TrustedClient
 from service.settings import Settings
@@ -65,19 +74,44 @@ async def screen_hook(
     cards link to.
     """
     keys = prefetch_keys(terminology)
-    request = await to_thread.run_sync(parse_hook_request, body)
-    found = await gather_prefetch(request, keys, caller, limits, records_from_prefetch_only=True)
-    risk, cards = await to_thread.run_sync(
-        partial(screen, request, found, terminology, app_launch_url=app_launch_url)
+    request, read, screened = await to_thread.run_sync(
+        partial(_read_and_screen, body, keys, terminology, app_launch_url)
     )
+    if screened is None:  # the prefetch lacks data: read them on the event loop
+        found = await complete(request, read, caller, limits)
+        screened = await to_thread.run_sync(
+            partial(_screen, request, found, terminology, app_launch_url)
+        )
+    found, (risk, cards) = screened
     missing = missing_records(request, keys)
     if risk in FOLLOWS_THE_COURSE and missing:
         # The checklist follows what was given: read the treatment record the EHR did
         # not prefetch (most calls are low risk and never need it).
         found = [*found, *await gather_prefetch(request, missing, caller, limits)]
-        risk, cards = await to_thread.run_sync(
-            partial(screen, request, found, terminology, app_launch_url=app_launch_url)
+        _, (risk, cards) = await to_thread.run_sync(
+            partial(_screen, request, found, terminology, app_launch_url)
         )
     ASSESSMENTS.labels("cds-hook", risk).inc()
     log.info("cds hook answered", extra={"hook_instance": request.hook_instance})
     return HookAnswer(cards, risk)
+
+
+Screened = tuple[list[Record], tuple[str, list[Json]]]
+
+
+def _read_and_screen(
+    body: bytes, keys: Sequence[PrefetchKey], terminology: Terminology, app_launch_url: str
+) -> tuple[HookRequest, PrefetchRead, Screened | None]:
+    """The request, its prefetch, and (when the prefetch has every key) the screen: one
+    worker-thread hop for the usual call (each hop costs ~0.3 ms of a ~5 ms call)."""
+    request = parse_hook_request(body)
+    read = read_prefetch(request, keys, records_from_prefetch_only=True)
+    if not read.complete:
+        return request, read, None
+    return request, read, _screen(request, read.records(), terminology, app_launch_url)
+
+
+def _screen(
+    request: HookRequest, found: list[Record], terminology: Terminology, app_launch_url: str
+) -> Screened:
+    return found, screen(request, found, terminology, app_launch_url=app_launch_url)
