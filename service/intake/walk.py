@@ -195,6 +195,8 @@ def _walk(
                 for k, inner in enumerate(head.contained)
                 if inner.type in CANDIDATE_TYPES and candidates.is_candidate(inner, terminology)
             )
+        if record.head is not None:  # read ahead by its source: the walk must not change it
+            head = node.head = _copy(head)
         _trim(head)
         nodes.append(node)
 
@@ -219,6 +221,17 @@ def _trim(head: Head) -> None:
     for inner in head.contained or ():
         inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
         inner.conclusionCode = inner.reasonCode = inner.medicationCodeableConcept = None
+
+
+def _copy(head: Head) -> Head:
+    """A head to trim, leaving the source's own (a hook's records are read again when the
+    treatment record is fetched after a first screen)."""
+    contained = head.contained
+    if contained:
+        return msgspec.structs.replace(
+            head, contained=[msgspec.structs.replace(c) for c in contained]
+        )
+    return msgspec.structs.replace(head)
 
 
 def _compact(reference: object) -> object:

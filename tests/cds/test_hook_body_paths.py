@@ -253,3 +253,43 @@ def test_a_request_with_the_usual_prefetch_is_read_in_one_decode(
     monkeypatch.setattr(request_module, "_ANY_PREFETCH_HOOK_BODY", Refused())
     request = parse_hook_request(_with(lambda b: None))
     assert _fast(request)
+
+
+def _screened(request: HookRequest, found: Any, terminology: Terminology) -> Any:
+    try:
+        result = assess_hook(request, found, terminology)
+    except OmsError as error:
+        return type(error).__name__, error.status, error.expression
+    return result.patient, result.assessment, result.evidence, result.kept_count
+
+
+#: The cases whose request and prefetch are read without error (the screen is what differs).
+SCREENED = {
+    "high example", "moderate example", "legacy wrapper", "contained not an array",
+    "odd entry resources", "repeated across searches", "condition about another patient",
+    "entry without resourceType", "null values", "patient as a searchset", "invalid condition",
+    "empty searches", "byte-order mark",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("payload", [pytest.param(p, id=n) for n, p, _ in CASES if n in SCREENED])
+def test_records_screened_twice_give_the_same_answer(
+    payload: bytes, terminology: Terminology
+) -> None:
+    """A high-risk hook is screened again once the treatment record the prefetch lacked is
+    read: the walk must leave the prefetch's records (and the heads read with them) as it
+    found them, or the second screen loses the evidence."""
+    request = parse_hook_request(payload)
+    found = asyncio.run(gather_prefetch(request, prefetch_keys(terminology), CLIENT, FetchLimits()))
+    first = _screened(request, found, terminology)
+    assert _screened(request, found, terminology) == first
+
+
+def test_the_high_example_screened_twice_keeps_its_evidence(terminology: Terminology) -> None:
+    payload = json.dumps(hook_request(_high()[1], patient_id=_high()[0])).encode()
+    request = parse_hook_request(payload)
+    found = asyncio.run(gather_prefetch(request, prefetch_keys(terminology), CLIENT, FetchLimits()))
+    assess_hook(request, found, terminology)
+    again = assess_hook(request, found, terminology)
+    assert str(again.assessment.risk) == "high"
+    assert again.kept_count > 0

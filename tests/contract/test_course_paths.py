@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,7 +16,7 @@ from service.app import create_app
 from service.settings import Settings
 from service.terminology import Terminology
 from tests.api.conftest import example
-from tests.cds.builders import hook_request
+from tests.cds.builders import hook_request, searchset
 from tests.contract.conftest import Seeded
 
 pytestmark = pytest.mark.contract
@@ -102,3 +103,41 @@ def test_a_hook_read_from_the_server_gives_the_posted_course_and_a_relapse_card(
         if action["resource"]["resourceType"] == "CarePlan"
     ]
     assert [course(plan) for plan in suggested] == [course(care_plan_of(posted))]
+
+
+def test_a_hook_with_evidence_prefetched_and_the_treatment_record_on_the_server(
+    cds: TestClient, seeded: Seeded, fhir_base_url: str, fhir: httpx.Client, posted: Json
+) -> None:
+    """The usual EHR: the evidence is prefetched, the treatment record is not. The first
+    screen (prefetch only) is certain, so the record is read from the server and the data
+    screened again: the second screen must still see the prefetched evidence."""
+    patient_id = seeded.oms_relapse
+    patient = fhir.get(f"Patient/{patient_id}").json()
+    conditions = _search(fhir, "Condition", patient_id)
+    observations = _search(fhir, "Observation", patient_id)
+    prefetch = {
+        "patient": patient,
+        "conditions": searchset(conditions),
+        "observations": searchset(observations),
+        "observationsByValue": searchset(observations),
+    }
+    response = cds.post(
+        "/cds-services/oms-screening",
+        json=hook_request(prefetch, patient_id=patient_id, fhir_server=fhir_base_url),
+    )
+    assert response.status_code == 200, response.text[:300]
+    [card] = response.json()["cards"]
+    assert card["indicator"] == "warning"
+    assert card["summary"].startswith("OMS relapse since 2026-11-01")
+    suggested = [
+        action["resource"]
+        for suggestion in card["suggestions"]
+        for action in suggestion["actions"]
+        if action["resource"]["resourceType"] == "CarePlan"
+    ]
+    assert [course(plan) for plan in suggested] == [course(care_plan_of(posted))]
+
+
+def _search(fhir: httpx.Client, resource_type: str, patient_id: str) -> list[Json]:
+    bundle = fhir.get(resource_type, params={"patient": patient_id, "_count": "1000"}).json()
+    return [entry["resource"] for entry in bundle.get("entry", [])]
