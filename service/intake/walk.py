@@ -195,17 +195,23 @@ def _walk(
                 for k, inner in enumerate(head.contained)
                 if inner.type in CANDIDATE_TYPES and candidates.is_candidate(inner, terminology)
             )
-        if record.head is not None:  # read ahead by its source: the walk must not change it
-            head = node.head = _copy(head)
-        _trim(head)
+        # A head its source read ahead may be read again (a hook screened a second time
+        # once the treatment record is read): keep its codes.
+        _trim(head, codes=record.head is None)
         nodes.append(node)
 
 
-def _trim(head: Head) -> None:
-    """Drop what only candidate selection reads, so that the heads of a large bundle cost
-    little memory while the walk goes on (the codes of every Observation add up)."""
-    head.code = head.valueCodeableConcept = head.component = None
-    head.conclusionCode = head.reasonCode = head.medicationCodeableConcept = None
+def _trim(head: Head, *, codes: bool) -> None:
+    """Drop what only candidate selection reads (`codes`), so that the heads of a large
+    bundle cost little memory while the walk goes on (the codes of every Observation add
+    up); keep references as their text and `meta` as its version. What is kept reads the
+    same after a second trim, so a head read ahead may be trimmed again without its codes."""
+    if codes:
+        head.code = head.valueCodeableConcept = head.component = None
+        head.conclusionCode = head.reasonCode = head.medicationCodeableConcept = None
+        for inner in head.contained or ():
+            inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
+            inner.conclusionCode = inner.reasonCode = inner.medicationCodeableConcept = None
     if head.resourceType != "Patient":
         head.identifier = head.birthDate = None
     if head.subject is not None:
@@ -218,20 +224,6 @@ def _trim(head: Head) -> None:
     if meta is not None and type(meta) is dict:
         kept = {k: meta[k] for k in ("versionId", "lastUpdated") if k in meta}
         head.meta = kept or None
-    for inner in head.contained or ():
-        inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
-        inner.conclusionCode = inner.reasonCode = inner.medicationCodeableConcept = None
-
-
-def _copy(head: Head) -> Head:
-    """A head to trim, leaving the source's own (a hook's records are read again when the
-    treatment record is fetched after a first screen)."""
-    contained = head.contained
-    if contained:
-        return msgspec.structs.replace(
-            head, contained=[msgspec.structs.replace(c) for c in contained]
-        )
-    return msgspec.structs.replace(head)
 
 
 def _compact(reference: object) -> object:
