@@ -134,13 +134,3 @@ def parse_resource(raw: msgspec.Raw) -> Json:
     except orjson.JSONDecodeError as exc:
         raise refusal(exc) from None
     return parsed
-
-
-class LiteralReference(str):
-    """A Reference that held only `reference` (and a display): kept as its text, which
-    costs a third of the dict, for every resource of a large bundle."""
-
-    __slots__ = ()
-
-    def as_reference(self) -> Json:
-        return {"reference": str(self)}

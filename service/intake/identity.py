@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl
 
 from service.errors import TerminologyError, UnprocessablePayload
 from service.fhir_json import FHIR_ID, LITERAL_REFERENCE
-from service.intake.heads import Head, LiteralReference
+from service.intake.heads import Head
 from service.intake.walk import Node
 from service.terminology import Terminology
 
@@ -258,8 +258,6 @@ def _differs(element: str) -> None:
 
 def _literal_target(reference: object, base: str | None, index: ReferenceIndex) -> Target | None:
     """The Patient a Reference names literally (not by identifier), if any."""
-    if isinstance(reference, LiteralReference):
-        reference = reference.as_reference()
     if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
         return None
     text: str = reference["reference"].strip()
@@ -295,12 +293,13 @@ def check_references(
             value = getattr(head, element)
             if value is None:
                 continue
-            if type(value) is LiteralReference and not value.startswith("#"):
-                if (base, value) not in accepted:
+            text = _literal_only(value)
+            if text is not None:
+                if (base, text) not in accepted:
                     check_reference(
                         value, f"{node.path}.{element}", patient, index, contained, base
                     )
-                    accepted.add((base, value))
+                    accepted.add((base, text))
                 continue
             for where, reference in _each(value, f"{node.path}.{element}"):
                 check_reference(reference, where, patient, index, contained, base)
@@ -308,6 +307,18 @@ def check_references(
             path = f"{node.path}.contained[{k}]"
             for element, reference in _patient_references(inner, path, terminology):
                 check_reference(reference, element, patient, index, contained, base)
+
+
+def _literal_only(reference: object) -> str | None:
+    """The text of a Reference that holds only a literal `reference` (and a display), not
+    to a contained resource: one check answers for every such reference from one base."""
+    if type(reference) is not dict:
+        return None
+    text = reference.get("reference")
+    if type(text) is not str or text.startswith("#"):
+        return None
+    size = len(reference)
+    return text if size == 1 or (size == 2 and "display" in reference) else None
 
 
 _NONE_CONTAINED: Final[Mapping[str, Head]] = {}
@@ -326,8 +337,6 @@ def check_reference(
     """422 unless the Reference names the one patient (or, when allowed, no patient).
 
     Returns the type it names (None when neither the reference nor the request says)."""
-    if isinstance(reference, LiteralReference):
-        reference = reference.as_reference()
     if not isinstance(reference, dict):
         raise UnprocessablePayload(
             "A patient reference must be a Reference", code="structure", expression=[element]

@@ -24,7 +24,7 @@ from service.intake import candidates
 from service.intake.candidates import CANDIDATE_TYPES, NEVER_ABOUT_THE_PATIENT, TREATMENT_TYPES
 from service.intake.entries import entries_of
 from service.intake.heads import HEAD_DECODER as _HEAD
-from service.intake.heads import Head, LiteralReference, Resource, read_head, whole
+from service.intake.heads import Head, Resource, read_head, whole
 from service.intake.record import BundleHead, Record
 from service.terminology import Terminology
 
@@ -195,46 +195,7 @@ def _walk(
                 for k, inner in enumerate(head.contained)
                 if inner.type in CANDIDATE_TYPES and candidates.is_candidate(inner, terminology)
             )
-        # A head its source read ahead may be read again (a hook screened a second time
-        # once the treatment record is read): keep its codes.
-        _trim(head, codes=record.head is None)
         nodes.append(node)
-
-
-def _trim(head: Head, *, codes: bool) -> None:
-    """Drop what only candidate selection reads (`codes`), so that the heads of a large
-    bundle cost little memory while the walk goes on (the codes of every Observation add
-    up); keep references as their text and `meta` as its version. What is kept reads the
-    same after a second trim, so a head read ahead may be trimmed again without its codes."""
-    if codes:
-        head.code = head.valueCodeableConcept = head.component = None
-        head.conclusionCode = head.reasonCode = head.medicationCodeableConcept = None
-        for inner in head.contained or ():
-            inner.code = inner.valueCodeableConcept = inner.component = inner.meta = None
-            inner.conclusionCode = inner.reasonCode = inner.medicationCodeableConcept = None
-    if head.resourceType != "Patient":
-        head.identifier = head.birthDate = None
-    if head.subject is not None:
-        head.subject = _compact(head.subject)
-    if head.patient is not None:
-        head.patient = _compact(head.patient)
-    if head.focus is not None:
-        head.focus = _compact(head.focus)
-    meta = head.meta
-    if meta is not None and type(meta) is dict:
-        kept = {k: meta[k] for k in ("versionId", "lastUpdated") if k in meta}
-        head.meta = kept or None
-
-
-def _compact(reference: object) -> object:
-    """A Reference holding only `reference` (and a display) as its text."""
-    if type(reference) is dict:
-        text = reference.get("reference")
-        if type(text) is str and (
-            len(reference) == 1 or (len(reference) == 2 and "display" in reference)
-        ):
-            return LiteralReference(text)
-    return reference
 
 
 def _record_delete(
