@@ -45,12 +45,24 @@ def read_codes(
     large request's work here). `resource_type`: the head's, when the caller read it."""
     resource_type = resource_type or head.type
     if resource_type == "Observation" or resource_type == "Condition":
-        flags = _flags(head.code, terminology)
+        flags = 0
+        code = head.code
+        if type(code) is Concept and type(code.coding) is list:  # `_flags`, inlined: hot
+            flags_of = terminology.code_flags
+            for coding in code.coding:
+                if type(coding) is Coding:
+                    system, value = coding.system, coding.code
+                    if type(system) is str and type(value) is str:
+                        flags |= flags_of(system, value)
         if resource_type == "Condition":
             return bool(flags & RELEVANT), None
-        candidate = bool(flags & RELEVANT) or _observation_values(head, terminology)
-        tracked = bool(flags & TRACKED) and counted_record(head)
-        return candidate, "record" if tracked else None
+        candidate = bool(flags & RELEVANT) or (
+            (head.valueCodeableConcept is not None or head.component is not None)
+            and _observation_values(head, terminology)
+        )
+        if flags & TRACKED and counted_record(head):
+            return candidate, "record"
+        return candidate, None
     if resource_type == "DiagnosticReport":
         return _any_relevant(head.conclusionCode, terminology), None
     candidate = resource_type in REQUEST_TYPES and _any_relevant(head.reasonCode, terminology)

@@ -135,16 +135,6 @@ def resolve(text: str, base: str | None, index: ReferenceIndex) -> Target | None
     return None
 
 
-def reference_index(nodes: Sequence[Node]) -> dict[str, str]:
-    index: dict[str, str] = {}
-    for node in nodes:
-        if node.full_url:
-            index[node.full_url] = node.type
-        if node.ident is not None:
-            index[f"{node.type}/{node.ident}"] = node.type
-    return index
-
-
 def patient_key(node: Node) -> str | None:
     """`Patient/<id>` whenever an id is known (so answers can be written back), else the
     fullUrl; None for a Patient with neither (it cannot be referenced)."""
@@ -169,7 +159,10 @@ def identifiers_of(head: Head) -> frozenset[Identifier]:
 
 
 def one_patient(
-    nodes: Sequence[Node], index: ReferenceIndex, terminology: Terminology
+    nodes: Sequence[Node],
+    patients: Sequence[Node],
+    index: ReferenceIndex,
+    terminology: Terminology,
 ) -> OnePatient:
     """The patient of the bundle's (current) Patient resources, or else of its references.
 
@@ -178,8 +171,8 @@ def one_patient(
     checks the references first (their faults say more), then refuses the bundle.
     """
     found: OnePatient | None = None
-    for node in nodes:
-        if not node.current or node.type != "Patient":
+    for node in patients:
+        if not node.current:
             continue
         key = patient_key(node)
         if key is None:

@@ -24,7 +24,6 @@ from service.intake.identity import (
     check_references,
     contained_by_id,
     one_patient,
-    reference_index,
     require_patient,
     resolve,
 )
@@ -46,10 +45,19 @@ def select(walked: Walked, root: str, terminology: Terminology) -> IngestResult:
     """Validate the Patients and candidates (in document order), find the one patient,
     check every patient reference, then each candidate's subject and focus."""
     candidates: list[_Candidate] = []
+    treated: list[Node] = []
+    medications: dict[str, Node] = {}
+    unclassified = 0
     faults = _Faults()
-    for node in walked.nodes:
+    for node in walked.nodes:  # the one pass over every resource
         if not node.current:
             continue
+        if node.treatment:
+            treated.append(node)
+        elif node.unclassified:
+            unclassified += 1
+        elif node.type == "Medication":
+            _add_medication(node, medications)
         if node.type == "Patient":
             with faults:
                 record = load(node)
@@ -73,25 +81,22 @@ def select(walked: Walked, root: str, terminology: Terminology) -> IngestResult:
                     suspicion = REQUEST_TYPES.isdisjoint((node.type, resource["resourceType"]))
                     candidates.append(_Candidate(node, resource, path, not suspicion))
     treatments: list[_Candidate] = []
-    for node in walked.nodes:
-        if node.current and node.treatment:
-            resource = load(node)
-            with faults:
-                _refuse_unknown_modifiers(resource, node.path, terminology)
-                treatments.append(_Candidate(node, resource, node.path, False))
+    for node in treated:
+        resource = load(node)
+        with faults:
+            _refuse_unknown_modifiers(resource, node.path, terminology)
+            treatments.append(_Candidate(node, resource, node.path, False))
     faults.raise_any()
 
-    index = reference_index(walked.nodes)
-    patient = one_patient(walked.nodes, index, terminology)
+    index = walked.index
+    patient = one_patient(walked.nodes, walked.patients, index, terminology)
     check_references(walked.nodes, patient, index, terminology)
     kept = [
         KeptResource(c.resource, _reference(c.node), c.node.order, c.path, c.suspicion)
         for c in candidates
         if _about_the_patient(c, patient, index)
     ]
-    medications = _medications(walked.nodes)
     records: list[KeptResource] = []
-    unclassified = sum(n.current and n.unclassified for n in walked.nodes)
     for c in treatments:
         if not _about_the_patient(c, patient, index):
             continue
@@ -118,16 +123,12 @@ def select(walked: Walked, root: str, terminology: Terminology) -> IngestResult:
     )
 
 
-def _medications(nodes: list[Node]) -> dict[str, Node]:
-    """The current Medication resources by fullUrl and `Medication/<id>`."""
-    found: dict[str, Node] = {}
-    for node in nodes:
-        if node.current and node.type == "Medication":
-            if node.full_url:
-                found[node.full_url] = node
-            if node.ident is not None:
-                found[f"Medication/{node.ident}"] = node
-    return found
+def _add_medication(node: Node, medications: dict[str, Node]) -> None:
+    """A current Medication resource, by fullUrl and `Medication/<id>`."""
+    if node.full_url:
+        medications[node.full_url] = node
+    if node.ident is not None:
+        medications[f"Medication/{node.ident}"] = node
 
 
 def _medication_of(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
@@ -77,6 +77,10 @@ class Walked:
     nodes: list[Node]
     entry_count: int
     incomplete: bool = False
+    #: fullUrl or `Type/id` -> type, for every resource (current or not): what references
+    #: resolve against; and the Patient resources, in order (both made by the walk).
+    index: dict[str, str] = field(default_factory=dict)
+    patients: list[Node] = field(default_factory=list)
 
 
 def walk(
@@ -140,6 +144,7 @@ def _walk(
     terminology: Terminology,
 ) -> None:
     nodes = walked.nodes
+    index = walked.index
     walked.incomplete = walked.incomplete or incomplete_searchset(bundle, records)
     for i, record in enumerate(records):
         path = f"{root}.entry[{i}].resource"
@@ -176,19 +181,23 @@ def _walk(
             _walk(inner, inner_head, path, walked, deletes, terminology)
             continue
         ident = head.id
-        node = Node(
-            path,
-            len(nodes),
-            record.full_url,
-            head,
-            resource,
-            resource_type,
-            ident if type(ident) is str and ident else None,
-        )
+        if type(ident) is not str or not ident:
+            ident = None
+        full_url = record.full_url
+        node = Node(path, len(nodes), full_url, head, resource, resource_type, ident)
+        if full_url:
+            index[full_url] = resource_type
+        if ident is not None:
+            index[f"{resource_type}/{ident}"] = resource_type
+        if resource_type == "Patient":
+            walked.patients.append(node)
         if resource_type in _CODED:
-            node.candidate, treatment = candidates.read_codes(head, terminology, resource_type)
-            node.treatment = treatment == "record"
-            node.unclassified = treatment == "unclassified"
+            candidate, treatment = candidates.read_codes(head, terminology, resource_type)
+            if candidate:
+                node.candidate = True
+            if treatment is not None:
+                node.treatment = treatment == "record"
+                node.unclassified = treatment == "unclassified"
         if head.contained and resource_type not in NEVER_ABOUT_THE_PATIENT:
             node.contained_candidates = tuple(
                 k
