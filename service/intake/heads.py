@@ -53,6 +53,29 @@ class Component(msgspec.Struct, gc=False):
     valueCodeableConcept: ConceptElement = None
 
 
+class Reference(msgspec.Struct, gc=False):
+    """A patient reference's `reference`, `identifier` and `type` (what identity reads; any
+    JSON), typed so that the subject of every resource is no dict the collector tracks."""
+
+    reference: Any = None
+    identifier: Any = None
+    type: Any = None
+
+    def as_json(self) -> Json:
+        """The reference as the dict identity checks (the keys it reads)."""
+        found: Json = {"reference": self.reference}
+        if self.identifier is not None:
+            found["identifier"] = self.identifier
+        if self.type is not None:
+            found["type"] = self.type
+        return found
+
+
+#: A patient-reference element: a Reference, or any other JSON (a repeating element's
+#: list, or something malformed that identity refuses).
+ReferenceElement = Reference | list[Any] | str | int | float | bool | None
+
+
 class Head(msgspec.Struct, gc=False):
     """A resource's type, identity, version, codes, patient references and contained heads.
 
@@ -72,9 +95,9 @@ class Head(msgspec.Struct, gc=False):
     intent: Any = None
     medicationCodeableConcept: ConceptElement = None
     medicationReference: Any = None
-    subject: Any = None
-    patient: Any = None
-    focus: Any = None
+    subject: ReferenceElement = None
+    patient: ReferenceElement = None
+    focus: ReferenceElement = None
     identifier: Any = None
     birthDate: Any = None
     contained: list[Head] | None = None

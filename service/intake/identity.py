@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl
 
 from service.errors import TerminologyError, UnprocessablePayload
 from service.fhir_json import FHIR_ID, LITERAL_REFERENCE
-from service.intake.heads import Head
+from service.intake.heads import Head, Reference
 from service.intake.walk import Node
 from service.terminology import Terminology
 
@@ -251,6 +251,8 @@ def _differs(element: str) -> None:
 
 def _literal_target(reference: object, base: str | None, index: ReferenceIndex) -> Target | None:
     """The Patient a Reference names literally (not by identifier), if any."""
+    if type(reference) is Reference:
+        reference = reference.as_json()
     if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
         return None
     text: str = reference["reference"].strip()
@@ -303,15 +305,23 @@ def check_references(
 
 
 def _literal_only(reference: object) -> str | None:
-    """The text of a Reference that holds only a literal `reference` (and a display), not
-    to a contained resource: one check answers for every such reference from one base."""
-    if type(reference) is not dict:
+    """The text of a Reference that holds only a literal `reference` (no identifier, no
+    type), not to a contained resource: one check answers for every such reference from
+    one base. (A head's references are `Reference`s; a resource's are dicts.)"""
+    if type(reference) is Reference:
+        text = reference.reference
+        if reference.identifier is not None or reference.type is not None:
+            return None
+    elif type(reference) is dict:
+        text = reference.get("reference")
+        size = len(reference)
+        if not (size == 1 or (size == 2 and "display" in reference)):
+            return None
+    else:
         return None
-    text = reference.get("reference")
     if type(text) is not str or text.startswith("#"):
         return None
-    size = len(reference)
-    return text if size == 1 or (size == 2 and "display" in reference) else None
+    return text
 
 
 _NONE_CONTAINED: Final[Mapping[str, Head]] = {}
@@ -330,6 +340,8 @@ def check_reference(
     """422 unless the Reference names the one patient (or, when allowed, no patient).
 
     Returns the type it names (None when neither the reference nor the request says)."""
+    if type(reference) is Reference:
+        reference = reference.as_json()
     if not isinstance(reference, dict):
         raise UnprocessablePayload(
             "A patient reference must be a Reference", code="structure", expression=[element]
