@@ -10,12 +10,13 @@ classified), a patient who meets the criteria (the course is read).
 from __future__ import annotations
 
 import statistics
+import time
 from functools import partial
 from typing import Any
 
 import orjson
 
-from bench.benchmarks import MB, Figures, Sizes, ms, say, timed
+from bench.benchmarks import FULL, MB, Figures, Sizes, ms, say, timed
 from bench.data import EHR_BASE, patient_view_case
 from bench.patient_view import _alternate, p95
 from bench.server import Server, connect, post
@@ -80,6 +81,10 @@ def course_case(resources: int, medications: int) -> tuple[bytes, bytes]:
     return orjson.dumps(hook), orjson.dumps(bundle)
 
 
+#: Rounds of [9]'s ratio (a baseline parse and a call each).
+COURSE_ROUNDS = 21
+
+
 def course(sizes: Sizes, server: Server) -> Figures:
     resources = sizes.course_resources
     medications = resources // 10
@@ -88,22 +93,29 @@ def course(sizes: Sizes, server: Server) -> Figures:
         " records (the checklist follows 1 in 10)"
     )
     hook, bundle = course_case(resources, medications)
-    parse = statistics.median(timed(partial(orjson.loads, bundle), sizes.repeats, 20.0))
     conn = connect(server.port)
     try:
         status, answer, _ = post(conn, "/fhir/$oms-assess", bundle)
         if status != 200 or b'"in-progress"' not in answer:
             raise RuntimeError(f"$oms-assess answered {status} without a followed course")
-        http = statistics.median(
-            timed(partial(post, conn, "/fhir/$oms-assess", bundle), sizes.repeats, 20.0)
-        )
+        # Baseline and call alternated, round by round, so that other work on the machine
+        # weighs on both alike (one after the other, their medians moved by 20%).
+        parses: list[float] = []
+        calls: list[float] = []
+        deadline = time.perf_counter() + 40.0
+        for _ in range(COURSE_ROUNDS if sizes is FULL else 3):
+            parses += timed(partial(orjson.loads, bundle), 1, 20.0)
+            calls += timed(partial(post, conn, "/fhir/$oms-assess", bundle), 1, 20.0)
+            if time.perf_counter() > deadline:
+                break
+        parse, http = statistics.median(parses), statistics.median(calls)
     finally:
         conn.close()
     times = _alternate(server.port, hook, bundle, sizes)
     view, assess = times["patient-view"], times["$oms-assess"]
     out: Figures = {
         "resources": resources, "medications": medications, "bundle_bytes": len(bundle),
-        "parse_s": parse, "http_s": http, "ratio": http / parse,
+        "rounds": len(calls), "parse_s": parse, "http_s": http, "ratio": http / parse,
         "hook_p50_s": statistics.median(view), "hook_p95_s": p95(view),
         "assess_p50_s": statistics.median(assess), "assess_p95_s": p95(assess),
     }  # fmt: skip
@@ -111,7 +123,7 @@ def course(sizes: Sizes, server: Server) -> Figures:
     out["hook_ratio_p95"] = out["hook_p95_s"] / out["assess_p95_s"]
     say(
         f"    $oms-assess {ms(http)} | orjson.loads {ms(parse)} of {len(bundle) / MB:.1f} MB"
-        f" -> {out['ratio']:.2f}x (target <= 1.3x)"
+        f" (medians of {len(calls)} alternated rounds) -> {out['ratio']:.2f}x (target <= 1.3x)"
     )
     say(
         f"    patient-view p50 {ms(out['hook_p50_s'])} p95 {ms(out['hook_p95_s'])} |"
