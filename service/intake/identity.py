@@ -282,26 +282,41 @@ def check_references(
         elements = elements_of.get(node.type)
         if elements is None:
             elements = elements_of[node.type] = patient_elements(terminology, node.type)
-        base = base_of(node.full_url)
-        contained = contained_by_id(head) if head.contained else _NONE_CONTAINED
+        base: str | None = None
+        based = False  # the base is read only when a reference needs it
         for element in elements:
             value = getattr(head, element)
             if value is None:
                 continue
             text = _literal_only(value)
             if text is not None:
-                if (base, text) not in accepted:
-                    check_reference(
-                        value, f"{node.path}.{element}", patient, index, contained, base
-                    )
-                    accepted.add((base, text))
+                # A urn or a full URL is the same whatever entry holds it; anything else
+                # (a relative `Type/id`) may resolve against the entry's base.
+                relative = not text.startswith(_ABSOLUTE)
+                if relative and not based:
+                    base, based = base_of(node.full_url), True
+                key = (base if relative else None, text)
+                if key not in accepted:
+                    if not based:
+                        base, based = base_of(node.full_url), True
+                    contained = contained_by_id(head) if head.contained else _NONE_CONTAINED
+                    where = f"{node.path}.{element}"
+                    check_reference(value, where, patient, index, contained, base)
+                    accepted.add(key)
                 continue
+            if not based:
+                base, based = base_of(node.full_url), True
+            contained = contained_by_id(head) if head.contained else _NONE_CONTAINED
             for where, reference in _each(value, f"{node.path}.{element}"):
                 check_reference(reference, where, patient, index, contained, base)
-        for k, inner in enumerate(head.contained or ()):
-            path = f"{node.path}.contained[{k}]"
-            for element, reference in _patient_references(inner, path, terminology):
-                check_reference(reference, element, patient, index, contained, base)
+        if head.contained:
+            if not based:
+                base = base_of(node.full_url)
+            contained = contained_by_id(head)
+            for k, inner in enumerate(head.contained):
+                path = f"{node.path}.contained[{k}]"
+                for element, reference in _patient_references(inner, path, terminology):
+                    check_reference(reference, element, patient, index, contained, base)
 
 
 def _literal_only(reference: object) -> str | None:
@@ -324,6 +339,8 @@ def _literal_only(reference: object) -> str | None:
     return text
 
 
+#: How a reference that never resolves against a base begins (`resolve`).
+_ABSOLUTE: Final = ("urn:", "http://", "https://")
 _NONE_CONTAINED: Final[Mapping[str, Head]] = {}
 
 

@@ -192,14 +192,18 @@ def _raw_entries(entries: list[RawEntry], where: str) -> tuple[tuple[Record, ...
             failed = failed or _failed(orjson.loads(memoryview(resource)))
         full_url = entry.fullUrl
         read.append(
-            Record(
+            Record(  # positional: a keyword call costs more, once per entry
                 full_url.strip() or None if type(full_url) is str else None,
                 resource,
-                head=head,
-                origin=where,
-                index=n,
-                resource_type=resource_type,
-                ident=ident,
+                "object",
+                None,
+                None,
+                None,
+                head,
+                where,
+                n,
+                resource_type,
+                ident,
             )
         )
     return tuple(read), failed
