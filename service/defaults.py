@@ -39,10 +39,3 @@ FHIR_MAX_BYTES: Final = 32 * 1024 * 1024
 #: The CDS Hooks FHIR-server fallback: per-request timeout (s) and pages per search.
 CDS_FHIR_TIMEOUT: Final = 3.0
 CDS_FHIR_MAX_PAGES: Final = 10
-
-#: glibc: free heap memory kept for the next request rather than given back (`heap`); the
-#: default bytes in flight, so a full admission's worth is reused, not faulted in again.
-KEPT_FREE_BYTES: Final = MAX_BYTES_IN_FLIGHT
-#: glibc: blocks from this size up are mapped and unmapped one by one; its largest
-#: accepted value on 64-bit systems, so bodies up to the default limit come from the heap.
-MMAP_THRESHOLD_BYTES: Final = 32 * 1024 * 1024

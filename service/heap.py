@@ -15,27 +15,13 @@ reference counting, and each young collection promotes survivors that later full
 collections traverse again. Measured in-process with `gc.callbacks` (bench/RESULTS.md
 "The collector"): a 100,000-entry `$oms-assess` spends 89-103 ms in 69 collections
 instead of 224-337 ms in 996; a 300-entry one none instead of 0.1 ms.
-
-Where the C library is glibc, freed memory is also kept for the next request
-(`mallopt`, once): by default glibc hands a large request's freed blocks back to the
-system (blocks over its dynamic mmap threshold, and the top of the heap past 128 KiB),
-and the next request faults the same pages in again, ~10 ms for a 10,000-resource
-`$oms-assess` (bench/RESULTS.md). The heap may then keep up to `defaults.KEPT_FREE_BYTES`
-free between requests; the peak, which the admission limits bound, does not change.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
-import platform
 
 from service import defaults
-
-#: glibc's mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
 
 
 def settle() -> None:
@@ -47,16 +33,3 @@ def settle() -> None:
     gc.set_threshold(*defaults.GC_THRESHOLD)
     gc.collect()
     gc.freeze()
-    keep_freed_memory()
-
-
-def keep_freed_memory() -> bool:
-    """Ask glibc to keep freed memory for reuse; False where the C library is not glibc
-    (musl, macOS), which is left as it is."""
-    if platform.libc_ver()[0] != "glibc":
-        return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    kept = defaults.KEPT_FREE_BYTES
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, defaults.MMAP_THRESHOLD_BYTES)) and bool(
-        libc.mallopt(_M_TRIM_THRESHOLD, kept)
-    )

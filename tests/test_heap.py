@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import gc
-import platform
 
 from fastapi.testclient import TestClient
 
-from service import defaults, heap
+from service import defaults
 from service.app import create_app
 from service.settings import Settings
 from service.terminology import Terminology
@@ -25,11 +24,3 @@ def test_start_up_sets_the_thresholds_and_freezes_what_it_built(terminology: Ter
         assert frozen > 10_000  # FastAPI, the models, the terminology: the start-up heap
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() <= frozen  # a request freezes nothing more
-
-
-def test_glibc_is_asked_to_keep_freed_memory() -> None:
-    """On glibc (this project's machines and image) both mallopt calls succeed; elsewhere
-    nothing is changed and the answer says so."""
-    assert heap.keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
-    assert defaults.MMAP_THRESHOLD_BYTES <= 32 * 1024 * 1024  # glibc refuses more on 64-bit
-    assert defaults.KEPT_FREE_BYTES <= defaults.MAX_BYTES_IN_FLIGHT
