@@ -17,13 +17,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 from service.domain.criteria import CriterionResult, CriterionStatus, RiskLevel
 from service.engine import AssessmentResult
+from service.fhir_json import Json
 from service.terminology import CANONICAL_BASE, Terminology
-
-Json = dict[str, Any]
 
 SOURCE_LABEL: Final = "oms-cds"
 #: Why a clinician may dismiss the card (sent back in feedback as `overrideReason.reason`):

@@ -204,7 +204,19 @@ def _walk(
                 for k, inner in enumerate(head.contained)
                 if inner.type in CANDIDATE_TYPES and candidates.is_candidate(inner, terminology)
             )
+        if record.head is None:  # a head read ahead by its source may be read again
+            _drop_codes(head)
         nodes.append(node)
+
+
+def _drop_codes(head: Head) -> None:
+    """Drop what only candidate selection reads, so that the heads of a large bundle cost
+    little memory while the walk goes on (the codes of every Observation add up: bench [3])."""
+    head.code = head.valueCodeableConcept = head.component = None
+    head.conclusionCode = head.reasonCode = head.medicationCodeableConcept = None
+    for inner in head.contained or ():
+        inner.code = inner.valueCodeableConcept = inner.component = None
+        inner.conclusionCode = inner.reasonCode = inner.medicationCodeableConcept = None
 
 
 def _record_delete(

@@ -35,6 +35,7 @@ import httpx
 import jwt
 
 from service.errors import Unauthorized
+from service.fhir_json import Json
 from service.metrics import JWT_REJECTIONS, REPLAY_CHECK
 from service.security.clients import TrustedClient, by_iss
 from service.storage.base import replay_key
@@ -48,8 +49,6 @@ _JWKS_TTL = 300.0
 _JWKS_MIN_REFRESH = 30.0
 _JWKS_MAX_BYTES = 256 * 1024
 _MIN_RSA_BITS = 2048
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
