@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 from service.clients.fhir import FhirClient, limits_from
-from service.errors import FhirServerNotConfigured, UpstreamError
+from service.errors import FhirServerNotConfigured
 from service.settings import Settings
 from service.storage import Storage, StorageUnavailable, open_storage
 from service.terminology import Terminology
@@ -32,7 +32,6 @@ class Runtime:
     terminology: Terminology
     storage: Storage
     _fhir: FhirClient | None = field(default=None, init=False, repr=False)
-    _fhir_unusable: bool = field(default=False, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, terminology: Terminology) -> Runtime:
@@ -54,14 +53,10 @@ class Runtime:
         settings = self.settings
         if settings.fhir_base_url:
             token = settings.fhir_token.get_secret_value() if settings.fhir_token else None
-            try:
-                self._fhir = FhirClient(
-                    settings.fhir_base_url, token=token, limits=limits_from(settings)
-                )
-            except ValueError:
-                # Not a URL (`http://[::1`): `/readyz` says so, the routes answer 502.
-                self._fhir_unusable = True
-                log.error("OMS_FHIR_BASE_URL is not a usable URL")  # noqa: TRY400
+            # The settings refused anything but an http(s) URL with a host.
+            self._fhir = FhirClient(
+                settings.fhir_base_url, token=token, limits=limits_from(settings)
+            )
         try:
             await self.storage.open()
         except StorageUnavailable:
@@ -77,8 +72,7 @@ class Runtime:
             await self.storage.close()
 
     def fhir_client(self) -> FhirClient:
-        """The pooled client of `OMS_FHIR_BASE_URL`; FhirServerNotConfigured (501) without
-        one, UpstreamError (502) when it is no URL.
+        """The pooled client of `OMS_FHIR_BASE_URL`; FhirServerNotConfigured (501) without one.
 
         RuntimeError before `start()`: a route that reads the FHIR server was served by an
         app whose lifespan did not run.
@@ -87,11 +81,6 @@ class Runtime:
             raise FhirServerNotConfigured(
                 "This server is not connected to a FHIR server (OMS_FHIR_BASE_URL is not set); "
                 "POST the patient's data to /fhir/$oms-assess instead."
-            )
-        if self._fhir_unusable:
-            raise UpstreamError(
-                "The FHIR server's address (OMS_FHIR_BASE_URL) is not a usable URL",
-                code="invalid",
             )
         if self._fhir is None:
             raise RuntimeError("the FHIR client is made when the app starts (its lifespan)")
