@@ -5,6 +5,7 @@ IVIG last month, rituximab in an earlier episode, speech therapy ordered)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,17 +93,7 @@ def test_a_hook_read_from_the_server_gives_the_posted_course_and_a_relapse_card(
         "/cds-services/oms-screening",
         json=hook_request(patient_id=seeded.oms_relapse, fhir_server=fhir_base_url),
     )
-    assert response.status_code == 200, response.text[:300]
-    [card] = response.json()["cards"]
-    assert card["indicator"] == "warning"
-    assert card["summary"].startswith("OMS relapse since 2026-11-01")
-    suggested = [
-        action["resource"]
-        for suggestion in card["suggestions"]
-        for action in suggestion["actions"]
-        if action["resource"]["resourceType"] == "CarePlan"
-    ]
-    assert [course(plan) for plan in suggested] == [course(care_plan_of(posted))]
+    assert_relapse_card(response.status_code, response.text, posted)
 
 
 def test_a_hook_with_evidence_prefetched_and_the_treatment_record_on_the_server(
@@ -125,8 +116,18 @@ def test_a_hook_with_evidence_prefetched_and_the_treatment_record_on_the_server(
         "/cds-services/oms-screening",
         json=hook_request(prefetch, patient_id=patient_id, fhir_server=fhir_base_url),
     )
-    assert response.status_code == 200, response.text[:300]
-    [card] = response.json()["cards"]
+    assert_relapse_card(response.status_code, response.text, posted)
+
+
+def _search(fhir: httpx.Client, resource_type: str, patient_id: str) -> list[Json]:
+    bundle = fhir.get(resource_type, params={"patient": patient_id, "_count": "1000"}).json()
+    return [entry["resource"] for entry in bundle.get("entry", [])]
+
+
+def assert_relapse_card(status: int, text: str, posted: Json) -> None:
+    """One warning card, "OMS relapse since 2026-11-01", suggesting the posted course."""
+    assert status == 200, text[:300]
+    [card] = json.loads(text)["cards"]
     assert card["indicator"] == "warning"
     assert card["summary"].startswith("OMS relapse since 2026-11-01")
     suggested = [
@@ -136,8 +137,3 @@ def test_a_hook_with_evidence_prefetched_and_the_treatment_record_on_the_server(
         if action["resource"]["resourceType"] == "CarePlan"
     ]
     assert [course(plan) for plan in suggested] == [course(care_plan_of(posted))]
-
-
-def _search(fhir: httpx.Client, resource_type: str, patient_id: str) -> list[Json]:
-    bundle = fhir.get(resource_type, params={"patient": patient_id, "_count": "1000"}).json()
-    return [entry["resource"] for entry in bundle.get("entry", [])]
