@@ -18,6 +18,8 @@
 - burst: [10] peak RSS of the server for a burst of maximum-size bodies (the service's
   default limits, admission control on; then wide open) / the memory limit of
   deploy/kubernetes/oms-cds.yaml, and what each client got (200, or 503 + Retry-After).
+- fhir-read: [12] `/healthz` during a 10,000-resource `GET Patient/{id}/$oms-assess` read
+  page by page from a real FHIR server (sekmet, seeded by the bench).
 - profile: pyinstrument profile of `assess_payload` on 10k entries, and the in-process time
   of each stage of a 10,000-resource patient-view (not part of `all`).
 
@@ -37,12 +39,12 @@ from pathlib import Path
 
 import orjson
 
-from bench import benchmarks, burst, course, patient_view, replicas
+from bench import benchmarks, burst, course, fhir_read, patient_view, replicas
 from bench.server import Server
 
 CHOICES = (
     "all", "latency", "memory", "healthz", "cds", "course", "throughput", "replicas", "burst",
-    "profile",
+    "fhir-read", "profile",
 )  # fmt: skip
 
 
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["replicas"] = replicas.replicas(args.small)
     if which in ("all", "burst"):
         figures["burst"] = burst.burst(args.small)
+    if which in ("all", "fhir-read"):
+        figures["fhir_read"] = fhir_read.healthz_during_server_read(1_000 if args.small else 10_000)
     if which == "profile":
         benchmarks.profile(1_000 if args.small else 10_000, 2 if args.small else 10)
         benchmarks.profile(300, 20 if args.small else 200)

@@ -96,7 +96,7 @@ class OnePatient:
         return target.local is not None and target.local == self.local
 
 
-#: fullUrl or `Type/id` -> resource type.
+#: `urn:` fullUrl -> resource type (the only references whose type the text does not say).
 ReferenceIndex = Mapping[str, str]
 
 

@@ -77,8 +77,9 @@ class Walked:
     nodes: list[Node]
     entry_count: int
     incomplete: bool = False
-    #: fullUrl or `Type/id` -> type, for every resource (current or not): what references
-    #: resolve against; and the Patient resources, in order (both made by the walk).
+    #: `urn:` fullUrl -> type, for every resource (current or not): what a `urn:` reference
+    #: resolves to (`identity.resolve`; a `Type/id` or a full URL names its type itself);
+    #: and the Patient resources, in order (both made by the walk).
     index: dict[str, str] = field(default_factory=dict)
     patients: list[Node] = field(default_factory=list)
 
@@ -185,10 +186,8 @@ def _walk(
             ident = None
         full_url = record.full_url
         node = Node(path, len(nodes), full_url, head, resource, resource_type, ident)
-        if full_url:
+        if full_url and full_url.startswith("urn:"):
             index[full_url] = resource_type
-        if ident is not None:
-            index[f"{resource_type}/{ident}"] = resource_type
         if resource_type == "Patient":
             walked.patients.append(node)
         if resource_type in _CODED:

@@ -124,3 +124,19 @@ def test_burst_reports_peaks_against_the_manifest_limit_and_every_answer(
     assert burst["wide open"]["statuses"] == [200] * burst["count"]
     if 503 in burst["admitted"]["statuses"]:
         assert burst["admitted"]["retry_after"] == ["2"]
+
+
+def test_the_typical_call_reports_p50_p95_against_the_bare_route(figures: dict[str, Any]) -> None:
+    small = figures["small_call"]
+    assert small["calls"] > 0
+    assert small["hook_p95_s"] >= small["hook_p50_s"] > 0
+    assert small["bare_p95_s"] >= small["bare_p50_s"] > 0
+    assert small["ratio_p50"] == small["hook_p50_s"] / small["bare_p50_s"]
+
+
+def test_healthz_was_probed_during_a_read_from_the_fhir_server(figures: dict[str, Any]) -> None:
+    read = figures["fhir_read"]
+    assert read["probes"] > 0
+    assert read["failed"] == 0
+    assert read["max_s"] >= read["median_s"] > 0
+    assert read["request_s"] > 0
