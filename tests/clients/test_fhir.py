@@ -624,3 +624,31 @@ def test_trust_env_decides_whether_a_proxy_variable_is_used(
     outcome = asyncio.run(go())
     assert len(seen) == proxied
     assert outcome == (patient() if proxied else Fault.UNREACHABLE)
+
+
+def test_search_pages_are_parsed_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page of 1,000 resources takes milliseconds to parse: `/healthz` must not wait for it
+    (bench [12]), so every page is parsed in a worker thread, never the loop's."""
+    import threading
+
+    import service.clients.fhir as fhir_module
+
+    parse = fhir_module._json_object
+    threads: list[str] = []
+
+    def spy(body: bytes, what: str) -> Json:
+        threads.append(threading.current_thread().name)
+        return parse(body, what)
+
+    monkeypatch.setattr(fhir_module, "_json_object", spy)
+    router = respx.MockRouter()
+    router.get(f"{BASE}/Observation", params={"patient": "p1"}).respond(
+        200, json=searchset("o1", next_url=f"{BASE}?_getpages=abc")
+    )
+    router.get(f"{BASE}", params={"_getpages": "abc"}).respond(200, json=searchset("o2"))
+    loop_thread = threading.current_thread().name  # `run` drives the loop in this thread
+
+    found = run(router, lambda c: c.search("Observation", {"patient": "p1"}))
+    assert [r["id"] for r in found] == ["o1", "o2"]
+    assert len(threads) == 2
+    assert loop_thread not in threads
