@@ -18,7 +18,7 @@ from service.cds.request import parse_hook_request
 from service.cds.screen import assess_hook
 from service.clients.fhir import FhirClient
 from service.gather import RECORD_SEARCHES
-from service.intake import Record as Found
+from service.intake import Record
 from service.security.clients import TrustedClient
 from service.terminology import Terminology
 from tests.cds.builders import hook_request, risk_example, searchset
@@ -29,17 +29,17 @@ CLIENT = TrustedClient(iss="https://ehr.example.org", fhir_servers=(FHIR,))
 TOKEN = "fhir-access-token-123"
 
 
-def run(body: dict[str, Any], terminology: Terminology, *, max_pages: int = 5) -> list[Found]:
+def run(body: dict[str, Any], terminology: Terminology, *, max_pages: int = 5) -> list[Record]:
     request = parse_hook_request(json.dumps(body).encode())
 
-    async def go() -> list[Found]:
+    async def go() -> list[Record]:
         keys = prefetch_keys(terminology)
         return await gather_prefetch(request, keys, CLIENT, FetchLimits(1.0, max_pages))
 
     return asyncio.run(go())
 
 
-def ids(found: list[Found]) -> list[str]:
+def ids(found: list[Record]) -> list[str]:
     return [f"{f.resource_type}/{f.ident}" for f in found]
 
 
@@ -433,7 +433,7 @@ def test_a_server_that_never_answers_is_cut_at_the_hook_deadline(
         json.dumps(hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR)).encode()
     )
 
-    async def go() -> list[Found]:
+    async def go() -> list[Record]:
         keys = prefetch_keys(terminology)
         return await gather_prefetch(
             request, keys, CLIENT, FetchLimits(0.01, 5), transport=httpx.MockTransport(never)
