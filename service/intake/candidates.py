@@ -45,15 +45,7 @@ def read_codes(
     large request's work here). `resource_type`: the head's, when the caller read it."""
     resource_type = resource_type or head.type
     if resource_type == "Observation" or resource_type == "Condition":
-        flags = 0
-        code = head.code
-        if type(code) is Concept and type(code.coding) is list:  # `_flags`, inlined: hot
-            flags_of = terminology.code_flags
-            for coding in code.coding:
-                if type(coding) is Coding:
-                    system, value = coding.system, coding.code
-                    if type(system) is str and type(value) is str:
-                        flags |= flags_of(system, value)
+        flags = _flags(head.code, terminology)
         if resource_type == "Condition":
             return bool(flags & RELEVANT), None
         candidate = bool(flags & RELEVANT) or (

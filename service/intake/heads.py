@@ -111,8 +111,7 @@ class Head(msgspec.Struct, gc=False):
         return self.id if isinstance(self.id, str) and self.id else None
 
 
-HEAD_DECODER: Final = msgspec.json.Decoder(Head)
-_HEAD: Final = HEAD_DECODER
+_HEAD: Final = msgspec.json.Decoder(Head)
 
 
 def read_head(resource: Resource, path: str) -> tuple[Head, Resource]:

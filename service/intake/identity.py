@@ -282,8 +282,8 @@ def check_references(
         elements = elements_of.get(node.type)
         if elements is None:
             elements = elements_of[node.type] = patient_elements(terminology, node.type)
-        base: str | None = None
-        based = False  # the base is read only when a reference needs it
+        base = base_of(node.full_url)
+        contained = contained_by_id(head) if head.contained else _NONE_CONTAINED
         for element in elements:
             value = getattr(head, element)
             if value is None:
@@ -292,31 +292,18 @@ def check_references(
             if text is not None:
                 # A urn or a full URL is the same whatever entry holds it; anything else
                 # (a relative `Type/id`) may resolve against the entry's base.
-                relative = not text.startswith(_ABSOLUTE)
-                if relative and not based:
-                    base, based = base_of(node.full_url), True
-                key = (base if relative else None, text)
+                key = (None if text.startswith(_ABSOLUTE) else base, text)
                 if key not in accepted:
-                    if not based:
-                        base, based = base_of(node.full_url), True
-                    contained = contained_by_id(head) if head.contained else _NONE_CONTAINED
                     where = f"{node.path}.{element}"
                     check_reference(value, where, patient, index, contained, base)
                     accepted.add(key)
                 continue
-            if not based:
-                base, based = base_of(node.full_url), True
-            contained = contained_by_id(head) if head.contained else _NONE_CONTAINED
             for where, reference in _each(value, f"{node.path}.{element}"):
                 check_reference(reference, where, patient, index, contained, base)
-        if head.contained:
-            if not based:
-                base = base_of(node.full_url)
-            contained = contained_by_id(head)
-            for k, inner in enumerate(head.contained):
-                path = f"{node.path}.contained[{k}]"
-                for element, reference in _patient_references(inner, path, terminology):
-                    check_reference(reference, element, patient, index, contained, base)
+        for k, inner in enumerate(head.contained or ()):
+            path = f"{node.path}.contained[{k}]"
+            for element, reference in _patient_references(inner, path, terminology):
+                check_reference(reference, element, patient, index, contained, base)
 
 
 def _literal_only(reference: object) -> str | None:

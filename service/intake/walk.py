@@ -23,7 +23,6 @@ from service.fhir_json import LITERAL_REFERENCE, Json
 from service.intake import candidates
 from service.intake.candidates import CANDIDATE_TYPES, NEVER_ABOUT_THE_PATIENT, TREATMENT_TYPES
 from service.intake.entries import entries_of
-from service.intake.heads import HEAD_DECODER as _HEAD
 from service.intake.heads import Head, Resource, read_head, whole
 from service.intake.record import BundleHead, Record
 from service.terminology import Terminology
@@ -163,13 +162,7 @@ def _walk(
         assert resource is not None
         head = record.head
         if head is None:
-            if type(resource) is msgspec.Raw:
-                try:
-                    head = _HEAD.decode(resource)
-                except (msgspec.DecodeError, RecursionError):
-                    head, resource = read_head(resource, path)  # its one fallback
-            else:
-                head, resource = read_head(resource, path)
+            head, resource = read_head(resource, path)
         resource_type = head.resourceType
         if type(resource_type) is not str:
             raise UnprocessablePayload(
