@@ -34,7 +34,10 @@ class Node(msgspec.Struct, gc=False):
     """One resource of the request (not a nested Bundle, not a contained resource).
     A Struct: one is made per resource, in C."""
 
-    path: str
+    #: Where the resource is: `path` is `<root>.entry[<entry>].resource`, made when asked
+    #: (for a candidate, a Patient or an error: not for every resource).
+    root: str
+    entry: int
     order: int
     full_url: str | None
     head: Head
@@ -52,6 +55,10 @@ class Node(msgspec.Struct, gc=False):
     #: A counted medication record whose codes match no agent (the view says how many).
     unclassified: bool = False
     current: bool = True
+
+    @property
+    def path(self) -> str:
+        return f"{self.root}.entry[{self.entry}].resource"
 
     @property
     def key(self) -> tuple[str, str] | None:
@@ -131,6 +138,8 @@ def incomplete_searchset(head: BundleHead, records: Sequence[Record]) -> bool:
     return total > matches
 
 
+#: Up to this many entries in one Bundle, the walk keeps each head's codes (`_drop_codes`).
+_KEEP_CODES_UP_TO: Final = 1_000
 #: The types whose codes the walk reads (the rest need only identity and version).
 _CODED: Final = CANDIDATE_TYPES | TREATMENT_TYPES
 
@@ -145,9 +154,12 @@ def _walk(
 ) -> None:
     nodes = walked.nodes
     index = walked.index
+    read_codes = candidates.read_codes
     walked.incomplete = walked.incomplete or incomplete_searchset(bundle, records)
+    # A small request keeps its heads' codes: what dropping them saves is memory that
+    # only a large one needs (bench [3]), and it is a step per resource.
+    drop_codes = len(records) > _KEEP_CODES_UP_TO
     for i, record in enumerate(records):
-        path = f"{root}.entry[{i}].resource"
         if record.search_mode == "outcome":
             continue
         kind = record.kind
@@ -156,21 +168,25 @@ def _walk(
             continue
         if kind != "object":
             raise UnprocessablePayload(
-                "Bundle.entry.resource must be a resource", code="structure", expression=[path]
+                "Bundle.entry.resource must be a resource",
+                code="structure",
+                expression=[f"{root}.entry[{i}].resource"],
             )
         resource = record.resource
         assert resource is not None
         head = record.head
+        read_ahead = head is not None
         if head is None:
-            head, resource = read_head(resource, path)
+            head, resource = read_head(resource, f"{root}.entry[{i}].resource")
         resource_type = head.resourceType
         if type(resource_type) is not str:
             raise UnprocessablePayload(
                 "A resource must have a resourceType",
                 code="required",
-                expression=[f"{path}.resourceType"],
+                expression=[f"{root}.entry[{i}].resource.resourceType"],
             )
         if resource_type == "Bundle":
+            path = f"{root}.entry[{i}].resource"
             inner, inner_head = entries_of(resource, path)
             _walk(inner, inner_head, path, walked, deletes, terminology)
             continue
@@ -178,13 +194,13 @@ def _walk(
         if type(ident) is not str or not ident:
             ident = None
         full_url = record.full_url
-        node = Node(path, len(nodes), full_url, head, resource, resource_type, ident)
+        node = Node(root, i, len(nodes), full_url, head, resource, resource_type, ident)
         if full_url and full_url.startswith("urn:"):
             index[full_url] = resource_type
         if resource_type == "Patient":
             walked.patients.append(node)
         if resource_type in _CODED:
-            candidate, treatment = candidates.read_codes(head, terminology, resource_type)
+            candidate, treatment = read_codes(head, terminology, resource_type)
             if candidate:
                 node.candidate = True
             if treatment is not None:
@@ -196,7 +212,7 @@ def _walk(
                 for k, inner in enumerate(head.contained)
                 if inner.type in CANDIDATE_TYPES and candidates.is_candidate(inner, terminology)
             )
-        if record.head is None:  # a head read ahead by its source may be read again
+        if drop_codes and not read_ahead:  # a head read ahead may be read again
             _drop_codes(head)
         nodes.append(node)
 
