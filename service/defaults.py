@@ -22,6 +22,10 @@ MAX_CONCURRENT_REQUESTS: Final = 16
 MAX_BYTES_IN_FLIGHT: Final = 64 * 1024 * 1024
 ADMISSION_WAIT_SECONDS: Final = 2.0
 
+#: Request bodies up to this size are worked on the event loop, larger ones in a worker
+#: thread (`service.usecases.cpu`: ~6 ms of work, about one GIL switch interval).
+INLINE_WORK_MAX_BYTES: Final = 512 * 1024
+
 #: The cyclic GC's thresholds, set once at start-up (`service.heap`; CPython's are 700,
 #: 10, 10): fewer young collections while ingest allocates (bench/RESULTS.md).
 GC_THRESHOLD: Final = (10_000, 10, 10)

@@ -11,24 +11,24 @@ from __future__ import annotations
 
 from functools import partial
 
-from anyio import to_thread
-
 from service.engine import assess_ingested
 from service.fhir_json import Json
 from service.intake import read_body
 from service.terminology import Terminology
+from service.usecases.cpu import run_cpu
 from service.usecases.persist import persist_transaction
 
 
 async def write_back_transaction(
     body: bytes, terminology: Terminology, *, max_entries: int, author: str | None
 ) -> Json:
-    """The keyed transaction for the posted Bundle (assessed in a worker thread).
+    """The keyed transaction for the posted Bundle (`usecases.cpu` says where it is worked on).
 
     `author`: the clinician saving (`Practitioner/123`), already checked by the caller.
     """
-    return await to_thread.run_sync(
-        partial(_keyed_transaction, body, terminology, max_entries=max_entries, author=author)
+    return await run_cpu(
+        partial(_keyed_transaction, body, terminology, max_entries=max_entries, author=author),
+        size=len(body),
     )
 
 

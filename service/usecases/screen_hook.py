@@ -1,10 +1,11 @@
 """Screen a CDS Hooks `patient-view` call: read the request, gather the data, answer cards.
 
 The pieces live in `service.cds` (request, prefetch, screen, cards); this module puts
-them in order. The request is read and the data screened in worker threads: a
-10,000-resource prefetch is 7.5 MB, which would stall every other request on the event
-loop; the data missing from the prefetch are read from the client's `fhirServer` on the
-event loop.
+them in order. The request is read and its prefetch screened in a worker thread when the
+body is large (a 10,000-resource prefetch is 7.5 MB, which would stall every other
+request on the event loop), on the loop when it is small (`usecases.cpu`); the data
+missing from the prefetch are read from the client's `fhirServer` on the event loop, and
+screened (with the prefetch) in a worker thread.
 
 Who the caller is, and spending its token, is the route's business (`api/cds_auth`): the
 caller comes in here only to say which FHIR servers it may have read.
@@ -36,6 +37,7 @@ from service.metrics import ASSESSMENTS
 from service.security.clients import TrustedClient
 from service.settings import Settings
 from service.terminology import Terminology
+from service.usecases.cpu import run_cpu
 
 log = logging.getLogger("oms_cds.cds")
 
@@ -75,8 +77,8 @@ async def screen_hook(
     """
     keys = prefetch_keys(terminology)
     screen_for = partial(_screen, terminology=terminology, app_launch_url=app_launch_url)
-    request, read, answer = await to_thread.run_sync(
-        partial(_read_and_screen, body, keys, screen_for)
+    request, read, answer = await run_cpu(
+        partial(_read_and_screen, body, keys, screen_for), size=len(body)
     )
     if answer is None:  # the prefetch lacks data: read them on the event loop
         found = await complete(request, read, caller, limits)
@@ -104,7 +106,7 @@ def _read_and_screen(
     screen_for: Callable[[HookRequest, list[Record]], Answer],
 ) -> tuple[HookRequest, PrefetchRead, Answer | None]:
     """The request, its prefetch, and (when the prefetch has every key) the screen: one
-    worker-thread hop for the usual call (each hop costs ~0.3 ms of a ~5 ms call)."""
+    step for the usual call (a worker-thread hop costs ~0.3 ms of a ~5 ms call)."""
     request = parse_hook_request(body)
     read = read_prefetch(request, keys, records_from_prefetch_only=True)
     if not read.complete:
