@@ -11,15 +11,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 import orjson
 
+from tests.loopback import Loopback
+
 Json = dict[str, Any]
 
 
-class StubFhirServer:
+class StubFhirServer(Loopback):
     def __init__(
         self, resources: list[Json], *, before_answer: Callable[[str], None] | None = None
     ) -> None:
@@ -34,16 +35,10 @@ class StubFhirServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/fhir"
 
-    def __enter__(self) -> StubFhirServer:
+    def start(self) -> None:
         self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)

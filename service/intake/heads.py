@@ -114,9 +114,10 @@ class Head(msgspec.Struct, gc=False):
 _HEAD: Final = msgspec.json.Decoder(Head)
 
 
-def read_head(resource: Resource, path: str) -> tuple[Head, Resource]:
+def read_head(resource: Resource, root: str, entry: int) -> tuple[Head, Resource]:
     """The resource's head, and the resource as it is best kept (a dict when its bytes had
-    to be parsed). 422 naming `path` when `contained` is no array of resources."""
+    to be parsed). 422 naming `<root>.entry[<entry>].resource.contained` when `contained`
+    is no array of resources (the path is made then only: this runs for every resource)."""
     if isinstance(resource, msgspec.Raw):
         try:
             return _HEAD.decode(resource), resource
@@ -128,7 +129,7 @@ def read_head(resource: Resource, path: str) -> tuple[Head, Resource]:
         raise UnprocessablePayload(
             "Resource.contained must be an array of resources",
             code="structure",
-            expression=[f"{path}.contained"],
+            expression=[f"{root}.entry[{entry}].resource.contained"],
         ) from None
 
 

@@ -177,7 +177,7 @@ def _walk(
         head = record.head
         read_ahead = head is not None
         if head is None:
-            head, resource = read_head(resource, f"{root}.entry[{i}].resource")
+            head, resource = read_head(resource, root, i)
         resource_type = head.resourceType
         if type(resource_type) is not str:
             raise UnprocessablePayload(

@@ -18,12 +18,12 @@ read and write times out after `io_timeout`, and `close()` releases held answers
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import socket
 import threading
 from collections.abc import Callable
-from types import TracebackType
+
+from tests.loopback import SocketListener, close_socket
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024
@@ -36,7 +36,7 @@ class Mode(enum.Enum):
     DROP_POST_RESPONSE = "drop-post-response"
 
 
-class FaultProxy:
+class FaultProxy(SocketListener):
     def __init__(
         self,
         upstream_port: int,
@@ -45,6 +45,7 @@ class FaultProxy:
         max_connections: int = 32,
         io_timeout: float = 30.0,
     ) -> None:
+        super().__init__(join_timeout=5)
         self.upstream_port = upstream_port
         self.mode = Mode.PASS
         self.delay = delay
@@ -53,53 +54,16 @@ class FaultProxy:
         self.requests: list[str] = []
         self._io_timeout = io_timeout
         self._slots = threading.BoundedSemaphore(max_connections)
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._open: set[socket.socket] = set()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.port: int = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
-
-    def base_url(self, path: str = "/fhir") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
 
     def posts(self) -> int:
         with self._lock:
             return sum(1 for r in self.requests if r.startswith("POST "))
 
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-        with self._lock:
-            for sock in list(self._open):
-                _close(sock)
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if not self._slots.acquire(blocking=False):
-                _close(conn)
-                continue
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+    def _accepted(self, conn: socket.socket) -> None:
+        if not self._slots.acquire(blocking=False):
+            close_socket(conn)
+            return
+        threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
         upstream: socket.socket | None = None
@@ -134,17 +98,9 @@ class FaultProxy:
         finally:
             for sock in (upstream, client):
                 if sock is not None:
-                    _close(sock)
+                    close_socket(sock)
                     self._untrack(sock)
             self._slots.release()
-
-    def _track(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._open.add(sock)
-
-    def _untrack(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._open.discard(sock)
 
 
 def _read_request(client: socket.socket) -> tuple[bytes, bytes, str] | None:
@@ -188,9 +144,3 @@ def _read_to_end(sock: socket.socket) -> bytes:
     while chunk := sock.recv(65536):
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _close(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
