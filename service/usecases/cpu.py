@@ -7,8 +7,9 @@ GIL lets one thread run Python at a time, so under concurrent requests the loop 
 workers hand the GIL back and forth at every switch interval (5 ms), and each handoff
 costs time and cache. Measured on this machine kind with 8 concurrent connections and
 one process, a 233 KB patient-view: 146-158 answers/s in a worker thread, 224-236/s on
-the loop; its bare parse 375-460/s and 561-579/s (bench/RESULTS.md, "Small bodies on the
-event loop"). Sequential calls are the same either way.
+the loop; its bare parse 375-460/s and 561-579/s; `$oms-assess` of 250 KB 213 -> 276/s
+(bench/RESULTS.md, "2026-12-07 22:57, small bodies on the event loop"). Sequential calls
+are the same either way.
 
 `INLINE_MAX_BYTES` bounds what the loop works on itself: about 6 ms of work (12 us per KB
 here), about one switch interval, which is what a request already waits for the loop while
