@@ -53,6 +53,24 @@ def _check_assess(status: int, answer: bytes) -> None:
         raise RuntimeError("$oms-assess did not answer high risk")
 
 
+def paired(
+    first: str,
+    first_times: list[float],
+    second: str,
+    second_times: list[float],
+    ratio: str = "ratio",
+) -> Figures:
+    """p50 and p95 of two series of call times (`<name>_p50_s`, `<name>_p95_s`), and the
+    first's over the second's (`<ratio>_p50`, `<ratio>_p95`)."""
+    out: Figures = {}
+    for name, times in ((first, first_times), (second, second_times)):
+        out[f"{name}_p50_s"] = statistics.median(times)
+        out[f"{name}_p95_s"] = p95(times)
+    for q in ("p50", "p95"):
+        out[f"{ratio}_{q}"] = out[f"{first}_{q}_s"] / out[f"{second}_{q}_s"]
+    return out
+
+
 def p95(values: list[float]) -> float:
     """The 95th percentile (inclusive method: never outside the values seen)."""
     if len(values) < 2:
@@ -77,11 +95,8 @@ def patient_view(sizes: Sizes, server: Server) -> Figures:
         view, assess = times["patient-view"], times["$oms-assess"]
         case: Figures = {
             "hook_bytes": len(hook), "bundle_bytes": len(bundle), "calls": len(view),
-            "hook_p50_s": statistics.median(view), "hook_p95_s": p95(view),
-            "assess_p50_s": statistics.median(assess), "assess_p95_s": p95(assess),
+            **paired("hook", view, "assess", assess),
         }  # fmt: skip
-        case["ratio_p50"] = case["hook_p50_s"] / case["assess_p50_s"]
-        case["ratio_p95"] = case["hook_p95_s"] / case["assess_p95_s"]
         out[str(resources)] = case
         say(
             f"    {resources:>6} resources ({len(hook) / MB:.1f} MB hook, {len(bundle) / MB:.1f} MB"
@@ -124,12 +139,10 @@ def small_call(sizes: Sizes, server: Server) -> Figures:
     times = _alternated(server.port, calls, checks, sizes.small_calls, sizes.hook_budget_seconds)
     view, bare = times["patient-view"], times["bare route"]
     out: Figures = {
-        "hook_bytes": len(hook), "calls": len(view),
-        "hook_p50_s": statistics.median(view), "hook_p95_s": p95(view),
-        "bare_p50_s": statistics.median(bare), "bare_p95_s": p95(bare),
-    }  # fmt: skip
-    out["ratio_p50"] = out["hook_p50_s"] / out["bare_p50_s"]
-    out["ratio_p95"] = out["hook_p95_s"] / out["bare_p95_s"]
+        "hook_bytes": len(hook),
+        "calls": len(view),
+        **paired("hook", view, "bare", bare),
+    }
     say(
         f"    {len(hook) / 1024:.0f} KB hook, {len(view)} calls each: patient-view p50"
         f" {ms(out['hook_p50_s'])} p95 {ms(out['hook_p95_s'])} | bare route p50"

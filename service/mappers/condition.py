@@ -63,13 +63,6 @@ def condition_evidence(
     return list(read_condition(kept, terminology, clock or unknown_clock()).evidence)
 
 
-def condition_diagnosis(
-    kept: KeptResource, terminology: Terminology, clock: PatientClock | None = None
-) -> Diagnosis | None:
-    """`read_condition`'s diagnosis (a patient of unknown age assessed today by default)."""
-    return read_condition(kept, terminology, clock or unknown_clock()).diagnosis
-
-
 def oms_condition(condition: dict[str, Any]) -> OmsCondition:
     """An OMS Condition's clinicalStatus and the dates that place a relapse or remission."""
     return OmsCondition(

@@ -28,8 +28,12 @@ def _on_event_loop() -> bool:
     return True
 
 
-def _spy(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str) -> list[bool]:
-    """Replace `module.name` by a spy that notes, per call, whether it ran on a loop."""
+def _spy(
+    monkeypatch: pytest.MonkeyPatch, inline_max: int, module: ModuleType, name: str
+) -> list[bool]:
+    """With the inline limit at `inline_max`, replace `module.name` by a spy that notes, per
+    call, whether it ran on a loop."""
+    monkeypatch.setattr(cpu, "INLINE_MAX_BYTES", inline_max)
     on_loop: list[bool] = []
     real: Callable[..., Any] = getattr(module, name)
 
@@ -69,8 +73,7 @@ def test_an_error_comes_out_the_same_from_the_loop_and_from_a_thread() -> None:
 def test_oms_assess_works_on_a_small_body_on_the_loop_and_a_large_one_off_it(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, inline_max: int
 ) -> None:
-    monkeypatch.setattr(cpu, "INLINE_MAX_BYTES", inline_max)
-    on_loop = _spy(monkeypatch, assess_bundle, "assess_payload")
+    on_loop = _spy(monkeypatch, inline_max, assess_bundle, "assess_payload")
     body = example("high")
     assert len(body) <= cpu.INLINE_MAX_BYTES or inline_max == 0
 
@@ -86,8 +89,7 @@ def test_oms_assess_works_on_a_small_body_on_the_loop_and_a_large_one_off_it(
 def test_a_hook_is_read_and_screened_on_the_loop_when_small_and_off_it_when_large(
     make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, inline_max: int
 ) -> None:
-    monkeypatch.setattr(cpu, "INLINE_MAX_BYTES", inline_max)
-    on_loop = _spy(monkeypatch, screen_hook, "_read_and_screen")
+    on_loop = _spy(monkeypatch, inline_max, screen_hook, "_read_and_screen")
     client = make_client(trusted=False, cds_insecure_dev=True)
 
     response = post(client, high_body(), key=None)
