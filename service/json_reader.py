@@ -25,10 +25,24 @@ def read_json(body: bytes) -> object:
         raise refusal(exc) from None
 
 
-def refusal(exc: orjson.JSONDecodeError) -> OmsError:
-    """The error for what orjson refuses: 413 past its depth limit, else 400."""
-    if "depth limit" in exc.msg.lower():
+def refusal(exc: orjson.JSONDecodeError, where: str | None = None) -> OmsError:
+    """The error for what orjson refuses: 413 past its depth limit, else 400. `where`:
+    the FHIRPath of a part read by itself (its position would mislead, so none is told).
+
+    A number too large for a double is valid JSON and valid FHIR (a decimal has no
+    range), so it is told apart from JSON that is not valid."""
+    reason = exc.msg.lower()
+    if "depth limit" in reason:
         return PayloadTooLarge("The JSON is nested deeper than the limit of 1024 levels")
-    if "utf-8" in exc.msg.lower():
+    if "utf-8" in reason:
         return UnreadableInput("The request body is not valid UTF-8")
-    return UnreadableInput(f"The request body is not valid JSON (at position {exc.pos})")
+    at = f"at {where}" if where else f"at position {exc.pos}"
+    if "infinity" in reason:
+        return UnreadableInput(
+            f"The request holds a number too large for this service to read ({at})",
+            code="not-supported",
+            expression=[where] if where else (),
+        )
+    return UnreadableInput(
+        f"The request body is not valid JSON ({at})", expression=[where] if where else ()
+    )

@@ -25,7 +25,7 @@ import msgspec
 
 from service.cds.discovery import HOOK, SERVICE_ID
 from service.cds.errors import BadHookRequest
-from service.errors import OmsError
+from service.errors import OmsError, UnreadableInput
 from service.fhir_json import FHIR_ID, Json
 from service.intake import UTF8_BOM, skeleton_safe
 from service.intake.prefetch import KnownPrefetch, PrefetchValue, read_known, read_value
@@ -76,6 +76,8 @@ def json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or BadHookRequest (400)."""
     try:
         document = read_json(body)
+    except UnreadableInput as exc:  # not JSON, not UTF-8, or a number too large to read
+        raise BadHookRequest(exc.message, code=exc.code) from None
     except OmsError as exc:
         raise BadHookRequest(exc.message, code="structure") from None
     if not isinstance(document, dict):

@@ -4,8 +4,10 @@ Memory: the body is decoded with msgspec into a skeleton in which each entry's r
 stays as its bytes (`msgspec.Raw`, no copy); the walk then reads a small head of each,
 and only the Patients and the candidates are parsed (bench [3]: the whole tree was ~4.6x
 the body, orjson's own copy ~2.3x more). A body the guards find msgspec might read
-otherwise than orjson (`guards`), or whose skeleton msgspec cannot type, is parsed
-whole with orjson instead: its records hold dicts, and the same walk reads them.
+otherwise than orjson (`guards`: nesting, UTF-8), or whose skeleton msgspec cannot
+type, is parsed whole with orjson instead: its records hold dicts, and the same walk
+reads them. Numbers too large for a double are the one difference between the two
+readings, kept on purpose (`guards`).
 """
 
 from __future__ import annotations
@@ -63,13 +65,14 @@ def skeleton_records(skeleton: Skeleton) -> tuple[list[Record], BundleHead, str]
     """`whole_records` of a skeleton (a non-object anywhere it reads is no skeleton)."""
     resource_type = skeleton.resourceType
     if resource_type == "Bundle":
-        return (*raw_entries(skeleton), "Bundle")
+        return (*raw_entries(skeleton, "Bundle"), "Bundle")
     refuse_unless_parameters(resource_type)
     k = the_bundle_part([k for k, p in enumerate(skeleton.parameter) if p.name == "bundle"])
     bundle = skeleton.parameter[k].resource
     if bundle is None or bundle.resourceType != "Bundle":
         refuse_non_bundle_part(k)
-    return (*raw_entries(bundle), f"Parameters.parameter[{k}].resource")
+    root = f"Parameters.parameter[{k}].resource"
+    return (*raw_entries(bundle, root), root)
 
 
 def whole_records(document: object) -> tuple[list[Record], BundleHead, str]:

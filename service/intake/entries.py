@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import msgspec
-import orjson
 
 from service.errors import UnprocessablePayload
 from service.fhir_json import Json
-from service.intake.heads import Resource, parse_resource
+from service.intake.heads import Resource, parse_part, parse_resource
 from service.intake.record import BundleHead, Record
 
 
@@ -24,11 +23,11 @@ class _Search(msgspec.Struct):
 
 class RawEntry(msgspec.Struct, gc=False):
     """A Bundle entry: its fullUrl and search mode, its request, response and resource as
-    bytes. A `search` that is no object fails the decode (the whole-body parse, which
-    ignores it, answers then): typing it saves a decode per entry."""
+    bytes. `search` is typed (a decode per entry saved) and takes any JSON, so that an odd
+    one never sends the whole body down the orjson path (the walk ignores it)."""
 
     fullUrl: Any = None
-    search: _Search | None = None
+    search: _Search | list[Any] | str | int | float | bool | None = None
     request: msgspec.Raw = msgspec.Raw()
     response: msgspec.Raw = msgspec.Raw()
     resource: msgspec.Raw = msgspec.Raw()
@@ -54,17 +53,17 @@ def entries_of(bundle: Resource, root: str) -> tuple[list[Record], BundleHead]:
         try:
             decoded = _BUNDLE.decode(bundle)
         except (msgspec.DecodeError, RecursionError):
-            return dict_entries(parse_resource(bundle), root)
-        return raw_entries(decoded)
+            return dict_entries(parse_resource(bundle, root), root)
+        return raw_entries(decoded, root)
     return dict_entries(bundle, root)
 
 
-def raw_entries(bundle: RawBundle) -> tuple[list[Record], BundleHead]:
-    """The entries of a Bundle decoded as bytes."""
+def raw_entries(bundle: RawBundle, root: str) -> tuple[list[Record], BundleHead]:
+    """The entries of a Bundle decoded as bytes; `root`, the Bundle's path, for errors."""
     records: list[Record] = []
-    for entry in bundle.entry:
+    for i, entry in enumerate(bundle.entry):
         search = entry.search
-        mode = None if search is None else search.mode
+        mode = search.mode if type(search) is _Search else None
         resource = entry.resource
         first = _first(resource)
         absent = first in _ABSENT
@@ -76,8 +75,8 @@ def raw_entries(bundle: RawBundle) -> tuple[list[Record], BundleHead]:
                 "absent" if absent else "object" if first == _OPEN_BRACE else "other",
                 mode,
                 # Read only where a DELETE can be: entries without a resource.
-                _json(entry.request) if absent else None,
-                _json(entry.response) if absent else None,
+                _json(entry.request, root, i, "request") if absent else None,
+                _json(entry.response, root, i, "response") if absent else None,
             )
         )
     return records, BundleHead(bundle.type, bundle.total, bundle.link)
@@ -122,5 +121,8 @@ def _first(raw: msgspec.Raw) -> int:
     return memoryview(raw)[0] if len(raw) else -1
 
 
-def _json(raw: msgspec.Raw) -> object:
-    return orjson.loads(memoryview(raw)) if _first(raw) == _OPEN_BRACE else None
+def _json(raw: msgspec.Raw, root: str, i: int, element: str) -> object:
+    """An entry's request or response, when it is an object (the path is made only then)."""
+    if _first(raw) != _OPEN_BRACE:
+        return None
+    return parse_part(raw, f"{root}.entry[{i}].{element}")

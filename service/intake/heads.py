@@ -122,7 +122,7 @@ def read_head(resource: Resource, root: str, entry: int) -> tuple[Head, Resource
         try:
             return _HEAD.decode(resource), resource
         except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
-            resource = parse_resource(resource)
+            resource = parse_resource(resource, f"{root}.entry[{entry}].resource")
     try:
         return msgspec.convert(resource, Head), resource
     except msgspec.ValidationError:
@@ -142,18 +142,26 @@ def head_or_none(raw: msgspec.Raw) -> Head | None:
         return None
 
 
-def whole(resource: Resource) -> Json:
-    """The whole resource as a dict (parsed here when it is still bytes)."""
+def whole(resource: Resource, where: str) -> Json:
+    """The whole resource as a dict (parsed here when it is still bytes); `where`, its
+    path, names it in the error."""
     if isinstance(resource, msgspec.Raw):
-        return parse_resource(resource)
+        return parse_resource(resource, where)
     return resource
 
 
-def parse_resource(raw: msgspec.Raw) -> Json:
-    """A resource's bytes parsed with orjson, with the JSON reader's errors (413 past its
-    depth limit); the bytes were read as an object already, so the result is a dict."""
-    try:
-        parsed: Json = orjson.loads(memoryview(raw))
-    except orjson.JSONDecodeError as exc:
-        raise refusal(exc) from None
+def parse_resource(raw: msgspec.Raw, where: str) -> Json:
+    """A resource's bytes parsed with orjson, with the JSON reader's errors naming `where`:
+    msgspec has read them as an object already, so the one error left is a number too
+    large for a double in an element msgspec skipped (`guards`)."""
+    parsed: Json = parse_part(raw, where)
     return parsed
+
+
+def parse_part(raw: msgspec.Raw, where: str) -> Any:
+    """Any part of the request kept as bytes (a resource, a prefetch value, an entry's
+    request), parsed with orjson; errors as `parse_resource`'s."""
+    try:
+        return orjson.loads(memoryview(raw))
+    except orjson.JSONDecodeError as exc:
+        raise refusal(exc, where) from None

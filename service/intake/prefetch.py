@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import msgspec
-import orjson
 
 from service.fhir_json import Json, next_link
 from service.intake.entries import RawEntry
-from service.intake.heads import Head, Resource, head_or_none
+from service.intake.heads import Head, Resource, head_or_none, parse_part, parse_resource
 from service.intake.record import Record
 
 _FAILED_SEVERITIES: Final = frozenset({"error", "fatal"})
@@ -155,7 +154,7 @@ def _read_raw(raw: msgspec.Raw, where: str) -> PrefetchValue:
     try:
         value = _VALUE.decode(raw)
     except msgspec.ValidationError:  # `entry` is not an array of objects: rare, read whole
-        return _read_dict(orjson.loads(memoryview(raw)), where)
+        return _read_dict(parse_part(raw, where), where)
     return _read_decoded(value, raw, where)
 
 
@@ -186,10 +185,11 @@ def _raw_entries(entries: list[RawEntry], where: str) -> tuple[tuple[Record, ...
         elif _first_byte(resource) != b"{":  # absent, null, or not an object: no resource
             continue
         else:  # the head cannot be typed: the walk's fallback will say why
-            loaded: Json = orjson.loads(memoryview(resource))
+            loaded = parse_resource(resource, f"{where}.entry[{n}].resource")
             resource_type, ident = _text(loaded.get("resourceType")), _text(loaded.get("id"))
         if resource_type == "OperationOutcome":
-            failed = failed or _failed(orjson.loads(memoryview(resource)))
+            outcome = parse_resource(resource, f"{where}.entry[{n}].resource")
+            failed = failed or _failed(outcome)
         full_url = entry.fullUrl
         read.append(
             Record(  # positional: a keyword call costs more, once per entry

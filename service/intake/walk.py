@@ -119,7 +119,7 @@ def load(node: Node) -> Json:
     resource = node.resource
     if type(resource) is dict:
         return resource
-    loaded = whole(resource)
+    loaded = whole(resource, node.path)
     node.resource = loaded
     return loaded
 

@@ -187,6 +187,51 @@ def test_invalid_json_gets_400_without_echoing_the_body(client: TestClient) -> N
     assert "Mia" not in response.text
 
 
+def _with_big_number(where: str) -> tuple[bytes, int]:
+    """The high example with a number too large for a double (valid FHIR) in an entry
+    that nothing reads but its head (an Encounter) or in a candidate (the first
+    Condition), and that entry's index."""
+    bundle = orjson.loads(example("high"))
+    if where == "encounter":
+        encounter = {"resourceType": "Encounter", "id": "e1", "status": "finished"}
+        bundle["entry"].append({"resource": encounter | {"length": {"value": "BIG"}}})
+        index = len(bundle["entry"]) - 1
+    else:
+        types = [e["resource"]["resourceType"] for e in bundle["entry"]]
+        index = types.index("Condition")
+        bundle["entry"][index]["resource"]["note"] = [{"text": "n", "x": "BIG"}]
+    return orjson.dumps(bundle).replace(b'"BIG"', b"1e400"), index
+
+
+def _risk(answer: Any) -> dict[str, Any]:
+    entries = answer.json()["entry"]
+    return next(e["resource"] for e in entries if e["resource"]["resourceType"] == "RiskAssessment")
+
+
+def test_a_number_too_large_for_a_double_that_nothing_reads_is_skipped(
+    client: TestClient,
+) -> None:
+    body, _ = _with_big_number("encounter")
+    skipped, plain = assess(client, body), assess(client, example("high"))
+
+    assert skipped.status_code == 200
+    assert statuses(_risk(skipped)) == statuses(_risk(plain))
+    assert _risk(skipped)["prediction"] == _risk(plain)["prediction"]
+
+
+def test_a_number_too_large_for_a_double_in_a_candidate_gets_400_naming_it(
+    client: TestClient,
+) -> None:
+    body, index = _with_big_number("condition")
+    response = assess(client, body)
+
+    assert response.status_code == 400
+    issue = response.json()["issue"][0]
+    assert issue["code"] == "not-supported"
+    assert "too large for this service to read" in issue["diagnostics"]
+    assert issue["expression"] == [f"Bundle.entry[{index}].resource"]
+
+
 def test_two_patients_get_422_pointing_at_the_second_subject(client: TestClient) -> None:
     bundle = orjson.loads(example("high"))
     other = copy.deepcopy(bundle["entry"][3])

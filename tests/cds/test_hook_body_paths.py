@@ -140,11 +140,6 @@ CASES: list[tuple[str, bytes, bool]] = [
     ("body an array", b"[1, 2]", False),
     ("not JSON", b'{"hook": "patient-view",', False),
     (
-        "a number too large for a double",
-        _with(lambda b: b.update(x=1)).replace(b'"x": 1', b'"x": 1e999'),
-        False,
-    ),
-    (
         "invalid UTF-8 in a string",
         _with(lambda b: b.update(x="\u00e9")).replace(b'"\\u00e9"', b'"\xff"'),
         False,
@@ -293,3 +288,64 @@ def test_the_high_example_screened_twice_keeps_its_evidence(terminology: Termino
     again = assess_hook(request, found, terminology)
     assert str(again.assessment.risk) == "high"
     assert again.kept_count > 0
+
+
+def _height(body: Json, value: object) -> None:
+    """A height Observation (no candidate: its head is read, its value is not)."""
+    subject = {"reference": f"Patient/{body['context']['patientId']}"}
+    height = {
+        "resourceType": "Observation",
+        "id": "height-1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8302-2"}]},
+        "subject": subject,
+        "valueQuantity": {"value": value, "unit": "cm"},
+    }
+    body["prefetch"]["observations"]["entry"].append({"resource": height})
+
+
+#: Numbers too large for a double (valid FHIR) where the service reads nothing:
+#: (id, change writing "BIG" where the number goes, the same change with an in-range one).
+UNREAD_NUMBERS = [
+    ("a member of the request", lambda b: b.update(x="BIG"), lambda b: b.update(x=1)),
+    (
+        "the value of an Observation that is no candidate",
+        lambda b: _height(b, "BIG"),
+        lambda b: _height(b, 1),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "twin"), [pytest.param(c, t, id=name) for name, c, t in UNREAD_NUMBERS]
+)
+def test_a_number_too_large_for_a_double_where_nothing_reads_it_is_skipped(
+    change: Any, twin: Any, terminology: Terminology
+) -> None:
+    payload = _with(change).replace(b'"BIG"', b"1e400")
+    assert _fast(parse_hook_request(payload))
+    assert answer(payload, terminology) == answer(_with(twin), terminology)
+
+
+def _in_a_candidate(body: Json) -> None:
+    body["prefetch"]["conditions"]["entry"][0]["resource"]["note"] = [{"x": "BIG"}]
+
+
+def _in_the_context(body: Json) -> None:
+    body["context"]["x"] = "BIG"
+
+
+@pytest.mark.parametrize(
+    ("change", "expression"),
+    [
+        pytest.param(_in_a_candidate, ["prefetch.conditions.entry[0].resource"], id="a-candidate"),
+        pytest.param(_in_the_context, [], id="the-context-read-whole"),
+    ],
+)
+def test_a_number_too_large_for_a_double_where_the_service_reads_it_is_a_400(
+    change: Any, expression: list[str], terminology: Terminology
+) -> None:
+    refused = answer(_with(change).replace(b'"BIG"', b"1e400"), terminology)
+    assert refused[1:3] == (400, "not-supported"), refused
+    assert "too large for this service to read" in refused[3]
+    assert refused[4] == expression
