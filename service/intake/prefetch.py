@@ -187,9 +187,8 @@ def _raw_entries(entries: list[RawEntry], where: str) -> tuple[tuple[Record, ...
         else:  # the head cannot be typed: the walk's fallback will say why
             loaded = parse_resource(resource, f"{where}.entry[{n}].resource")
             resource_type, ident = _text(loaded.get("resourceType")), _text(loaded.get("id"))
-        if resource_type == "OperationOutcome":
-            outcome = parse_resource(resource, f"{where}.entry[{n}].resource")
-            failed = failed or _failed(outcome)
+        if resource_type == "OperationOutcome" and not failed:
+            failed = _failed(parse_resource(resource, f"{where}.entry[{n}].resource"))
         full_url = entry.fullUrl
         read.append(
             Record(  # positional: a keyword call costs more, once per entry
