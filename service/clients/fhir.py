@@ -480,9 +480,16 @@ def _retry_after(value: str | None) -> float | None:
 def _json_object(body: bytes, what: str) -> Json:
     try:
         document = orjson.loads(body)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        # A number too large for a double is valid FHIR (a decimal has no range), but the
+        # service reads a server's answers whole, so it cannot use one that holds such.
+        reason = (
+            "holds a number too large for this service to read"
+            if "infinity" in exc.msg
+            else "is not JSON"
+        )
         raise FhirServerError(
-            f"The FHIR server's answer to {what} is not JSON", fault=Fault.INVALID
+            f"The FHIR server's answer to {what} {reason}", fault=Fault.INVALID
         ) from None
     if not isinstance(document, dict):
         raise FhirServerError(

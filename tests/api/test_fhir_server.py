@@ -169,6 +169,16 @@ def test_unknown_patient_is_404(server: TestClient, router: respx.MockRouter) ->
             (502, "exception", "The FHIR server's answer to Patient is not JSON"),
             id="malformed-json",
         ),
+        pytest.param(
+            httpx.Response(200, content=b'{"resourceType": "Patient", "x": 1e400}'),
+            (
+                502,
+                "exception",
+                "The FHIR server's answer to Patient holds a number too large for this service"
+                " to read",
+            ),
+            id="a-number-too-large-for-a-double",
+        ),
     ],
 )
 def test_server_faults_are_502_or_504_never_500(
