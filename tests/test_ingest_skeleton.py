@@ -155,6 +155,14 @@ CASES: list[tuple[str, bytes, int, bool]] = [
         True,
     ),
     (
+        "a searchset whose total is past 64 bits (an int to msgspec, a float to orjson)",
+        body(bundle(patient()) | {"type": "searchset", "total": 0}).replace(
+            b'"total":0', b'"total":123456789012345678901234567890'
+        ),
+        100,
+        True,
+    ),
+    (
         "evidence about two patients",
         body(bundle(patient(), condition(NB, subject="Patient/p2"))),
         100,

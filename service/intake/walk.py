@@ -132,7 +132,9 @@ def incomplete_searchset(head: BundleHead, records: Sequence[Record]) -> bool:
     if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
         return True
     total = head.total
-    if type(total) is not int:
+    # Any JSON number: an integer past 64 bits is an int to msgspec, a float to orjson, and
+    # both readings must say the same (an invalid total is compared all the same).
+    if type(total) is not int and type(total) is not float:
         return False
     matches = sum(record.search_mode not in ("include", "outcome") for record in records)
     return total > matches
