@@ -25,6 +25,11 @@ def read_json(body: bytes) -> object:
         raise refusal(exc) from None
 
 
+def number_too_large(exc: orjson.JSONDecodeError) -> bool:
+    """Whether orjson refused a number it cannot hold as a double (valid JSON and FHIR)."""
+    return "infinity" in exc.msg.lower()
+
+
 def refusal(exc: orjson.JSONDecodeError, where: str | None = None) -> OmsError:
     """The error for what orjson refuses: 413 past its depth limit, else 400. `where`:
     the FHIRPath of a part read by itself (its position would mislead, so none is told).
@@ -37,7 +42,7 @@ def refusal(exc: orjson.JSONDecodeError, where: str | None = None) -> OmsError:
     if "utf-8" in reason:
         return UnreadableInput("The request body is not valid UTF-8")
     at = f"at {where}" if where else f"at position {exc.pos}"
-    if "infinity" in reason:
+    if number_too_large(exc):
         return UnreadableInput(
             f"The request holds a number too large for this service to read ({at})",
             code="not-supported",

@@ -54,6 +54,7 @@ from service.errors import Fault as Fault
 from service.errors import FhirServerError as FhirServerError
 from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
 from service.fhir_json import Json, next_link
+from service.json_reader import number_too_large
 from service.settings import Settings
 
 Params = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -485,7 +486,7 @@ def _json_object(body: bytes, what: str) -> Json:
         # service reads a server's answers whole, so it cannot use one that holds such.
         reason = (
             "holds a number too large for this service to read"
-            if "infinity" in exc.msg
+            if number_too_large(exc)
             else "is not JSON"
         )
         raise FhirServerError(
