@@ -23,10 +23,11 @@ import orjson
 from bench.benchmarks import Figures, failed_note, ms, say
 from bench.data import patient_view_case
 from bench.probes import INTERVAL, probe_during
-from bench.server import ROOT, Server, free_port, get
+from bench.server import ROOT, Server, free_port, get, peak_rss_bytes
 
 SANDBOX = ROOT / "scripts" / "sandbox-fhir-server"
 Json = dict[str, Any]
+MB = 1024 * 1024
 
 
 def healthz_during_server_read(resources: int) -> Figures:
@@ -44,7 +45,7 @@ def healthz_during_server_read(resources: int) -> Figures:
         )
         try:
             _wait_ready(base_url)
-            patient_id = _seed(base_url, resources)
+            patient_id, record_bytes = _seed(base_url, resources)
             limits = {
                 "OMS_FHIR_BASE_URL": base_url,
                 "OMS_FHIR_MAX_ENTRIES": str(resources * 2),
@@ -52,7 +53,10 @@ def healthz_during_server_read(resources: int) -> Figures:
             }
             with Server(env=limits) as server:
                 path = f"/fhir/Patient/{patient_id}/$oms-assess"
+                get(server.port, "/healthz")
+                idle_peak = peak_rss_bytes(server.pid)
                 status, _ = get(server.port, path, timeout=180.0)  # warm-up and check
+                read_peak = peak_rss_bytes(server.pid)
                 if status != 200:
                     raise RuntimeError(f"Patient/{{id}}/$oms-assess answered {status}")
                 idle = [get(server.port, "/healthz")[1] for _ in range(10)]
@@ -67,17 +71,24 @@ def healthz_during_server_read(resources: int) -> Figures:
             log.close()
     out: Figures = dict(probes.figures())
     out["idle_median_s"] = statistics.median(idle)
+    out["record_bytes"] = record_bytes
+    out["first_read_growth"] = read_peak - idle_peak
     say(
         f"    {out['probes']} probes during a {out['request_s']:.2f} s read and assessment:"
         f" median {ms(out['median_s'])}, p95 {ms(out['p95_s'])}, max {ms(out['max_s'])}"
         f"{failed_note(out)} (idle median {ms(out['idle_median_s'])}; target max <= 50 ms)"
     )
+    say(
+        f"    peak RSS growth of the first read (first-call costs included): "
+        f"{out['first_read_growth'] / MB:.0f} MB, {out['first_read_growth'] / record_bytes:.2f}x"
+        f" the record's {record_bytes / MB:.1f} MB as a Bundle (no target)"
+    )
     return out
 
 
-def _seed(base_url: str, resources: int) -> str:
+def _seed(base_url: str, resources: int) -> tuple[str, int]:
     """The case's resources stored with their own ids (a transaction of PUTs); the
-    Patient's id."""
+    Patient's id and the bytes of the case as one Bundle."""
     _, bundle_bytes = patient_view_case(resources)
     bundle: Json = orjson.loads(bundle_bytes)
     entries = [
@@ -107,7 +118,7 @@ def _seed(base_url: str, resources: int) -> str:
                 headers={"Content-Type": "application/fhir+json"},
             )
             response.raise_for_status()
-    return str(patient_id)
+    return str(patient_id), len(bundle_bytes)
 
 
 def _wait_ready(base_url: str, within: float = 60.0) -> None:

@@ -24,6 +24,8 @@ from typing import Final
 from service.clients.fhir import Fault, FhirClient, FhirServerError
 from service.errors import NotFound
 from service.fhir_json import Json
+from service.intake import Record
+from service.intake.prefetch import PrefetchValue, read_page
 from service.terminology import Terminology
 
 #: Page size asked for: HAPI and sekmet both honour 1,000 (neither has a maximum).
@@ -127,13 +129,14 @@ async def read_patient(client: FhirClient, patient_id: str) -> Json:
 
 async def patient_resources(
     client: FhirClient, terminology: Terminology, patient_id: str
-) -> list[Json]:
+) -> list[Record]:
     """The patient, then its Conditions, Observations and treatment records, in search order
-    (a resource two searches found comes twice: `intake.server_records` keeps one).
+    (a resource two searches found comes twice: `intake.server_records` keeps one). The
+    searched resources stay the pages' bytes, each with its head, as a posted body's do.
 
     Raises NotFound for an unknown patient; other upstream faults as the client raises them.
     """
-    patient = await read_patient(client, patient_id)
+    patient = patient_record(await read_patient(client, patient_id))
     found = await asyncio.gather(
         _search(client, terminology, "Condition", patient_id),
         _search(client, terminology, "Observation", patient_id),
@@ -144,40 +147,69 @@ async def patient_resources(
 
 async def _record_search(
     client: FhirClient, terminology: Terminology, search: RecordSearch, patient_id: str
-) -> list[Json]:
+) -> list[Record]:
     try:
-        return await client.search(
-            search.resource_type, {**search.params(f"Patient/{patient_id}"), "_count": PAGE_SIZE}
+        return await search_records(
+            client, search.resource_type, search.params(f"Patient/{patient_id}")
         )
     except FhirServerError as exc:
         if exc.fault is not Fault.TOO_COSTLY:
             raise
     found = await asyncio.gather(
         *(
-            client.search(search.resource_type, {**params, "_count": PAGE_SIZE})
+            search_records(client, search.resource_type, params)
             for params in search.narrowed(terminology, patient_id)
         )
     )
-    return [resource for part in found for resource in part]
+    return [record for part in found for record in part]
 
 
 async def _search(
     client: FhirClient, terminology: Terminology, resource_type: str, patient_id: str
-) -> list[Json]:
+) -> list[Record]:
     try:
-        return await client.search(
-            resource_type, {"patient": f"Patient/{patient_id}", "_count": PAGE_SIZE}
-        )
+        return await search_records(client, resource_type, {"patient": f"Patient/{patient_id}"})
     except FhirServerError as exc:
         if exc.fault is not Fault.TOO_COSTLY:
             raise
     found = await asyncio.gather(
         *(
-            client.search(
-                resource_type, {**search.params(terminology, patient_id), "_count": PAGE_SIZE}
-            )
+            search_records(client, resource_type, search.params(terminology, patient_id))
             for search in NARROWED
             if search.resource_type == resource_type
         )
     )
-    return [resource for results in found for resource in results]
+    return [record for part in found for record in part]
+
+
+async def search_records(
+    client: FhirClient, resource_type: str, params: dict[str, str]
+) -> list[Record]:
+    """Every entry of every page of a search (`_count` = `PAGE_SIZE`), as records whose
+    resources are still the pages' bytes. A page whose entries are not all objects is a
+    502: dropping part of a patient's record silently could change the answer."""
+
+    def read(body: bytes, n: int) -> PrefetchValue:
+        return read_page(body, f"{resource_type}.search.page[{n}]")
+
+    pages = await client.search_pages(resource_type, {**params, "_count": PAGE_SIZE}, read)
+    records: list[Record] = []
+    for page in pages:
+        if page.entries is None:
+            raise FhirServerError(
+                f"The FHIR server answered a {resource_type} search with malformed entries",
+                fault=Fault.INVALID,
+            )
+        records.extend(page.entries)
+    return records
+
+
+def patient_record(patient: Json) -> Record:
+    """A Patient read by itself, as a record."""
+    ident = patient.get("id")
+    return Record(
+        None,
+        patient,
+        resource_type="Patient",
+        ident=ident if isinstance(ident, str) and ident else None,
+    )

@@ -30,7 +30,7 @@ from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServer
 from service.errors import NotFound, OmsError, UpstreamTimeout
 from service.gather import read_patient
 from service.intake import Record, Resource
-from service.intake.prefetch import PrefetchValue, read_value
+from service.intake.prefetch import PrefetchValue, read_page
 from service.metrics import PREFETCH_FALLBACKS, count_upstream
 from service.security.clients import TrustedClient, url_within
 
@@ -324,16 +324,20 @@ class _Server:
     async def follow(self, url: str, key: PrefetchKey, *, pages_done: int = 0) -> list[Record]:
         """The entries of a search from `url` on, page by page, bounded and loop-free."""
         fhir = self._session(key)
+
+        def read(body: bytes, n: int) -> PrefetchValue:
+            return read_page(body, f"fhirServer.{key.name}.page[{n + pages_done}]")
+
         try:
             pages = await fhir.pages(
-                url, key.resource_type, max_pages=self._limits.max_pages - pages_done
+                url, key.resource_type, read, max_pages=self._limits.max_pages - pages_done
             )
         except OmsError as exc:
             raise _precondition(exc, key) from None
         found: list[Record] = []
-        for n, page in enumerate(pages, start=pages_done):
+        for page in pages:
             try:
-                found.extend(_entries(read_value(page, f"fhirServer.{key.name}.page[{n}]"), key))
+                found.extend(_entries(page, key))
             except _Unusable:
                 raise PreconditionFailed(
                     "The FHIR server reported an error in the search result",

@@ -13,9 +13,10 @@ import re
 from collections.abc import Sequence
 
 from service.cds.cards import cards_for
+from service.cds.errors import PreconditionFailed
 from service.cds.request import HookRequest
 from service.engine import AssessmentResult, assess_ingested
-from service.errors import OmsError, UnprocessablePayload
+from service.errors import OmsError, UnprocessablePayload, UnreadableInput
 from service.fhir_json import Json
 from service.intake import Record, read_records
 from service.terminology import Terminology
@@ -54,6 +55,16 @@ def assess_hook(
             dataclasses.replace(i, expression=[_source_path(p, found) for p in i.expression])
             for i in exc.more
         ]
+        if isinstance(exc, UnreadableInput) and _from_server(exc.expression):
+            # Read from the client's server (its pages keep resources as bytes), a resource
+            # the JSON reader refuses: the data cannot be had, not a fault of the request.
+            raise PreconditionFailed(
+                "The FHIR server's answer holds a number too large for this service to read"
+                if exc.code == "not-supported"
+                else "The FHIR server's answer is not valid JSON",
+                code="not-supported" if exc.code == "not-supported" else "invalid",
+                expression=exc.expression,
+            ) from None
         raise
     if result.patient != f"Patient/{request.patient_id}":
         raise UnprocessablePayload(
@@ -62,6 +73,10 @@ def assess_hook(
             expression=["context.patientId"],
         )
     return result
+
+
+def _from_server(expression: Sequence[str]) -> bool:
+    return bool(expression) and expression[0].startswith("fhirServer.")
 
 
 def _source_path(path: str, found: Sequence[Record]) -> str:

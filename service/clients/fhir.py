@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import TracebackType
-from typing import Final
+from typing import Final, Protocol, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import certifi
@@ -52,12 +52,36 @@ from service import defaults
 # Fault and FhirServerError are re-exported: callers of the client catch them from here.
 from service.errors import Fault as Fault
 from service.errors import FhirServerError as FhirServerError
-from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
-from service.fhir_json import Json, next_link
+from service.errors import (
+    NotFound,
+    OmsError,
+    PayloadTooLarge,
+    UnreadableInput,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from service.fhir_json import Json
 from service.json_reader import number_too_large
 from service.settings import Settings
 
 Params = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+class Page(Protocol):
+    """What the client reads of a search page to follow and bound the search; the caller's
+    reader (`PageReader`) decides the rest (`intake.prefetch.read_page`)."""
+
+    @property
+    def resource_type(self) -> str | None: ...
+    @property
+    def entry_count(self) -> int: ...
+    @property
+    def next_url(self) -> str | None: ...
+
+
+P = TypeVar("P", bound=Page)
+#: Reads a page's bytes (and its number in the search, from 0) into the caller's page.
+PageReader = Callable[[bytes, int], P]
 
 
 FHIR_JSON: Final = "application/fhir+json"
@@ -197,38 +221,34 @@ class FhirClient:
             )
         return resource
 
-    async def search(self, resource_type: str, params: Params) -> list[Json]:
-        """Every match of `GET [base]/Type?params`, all pages; `_include`d ones too.
-
-        OperationOutcome entries (`search.mode = outcome`) are dropped.
-        """
-        return [
-            entry["resource"]
-            for page in await self.search_pages(resource_type, params)
-            for entry in page.get("entry") or []
-            if isinstance(entry, dict)
-            and isinstance(entry.get("resource"), dict)
-            and (entry.get("search") or {}).get("mode") != "outcome"
-        ]
-
-    async def search_pages(self, resource_type: str, params: Params) -> list[Json]:
-        """The searchset Bundles of a search, in order, following `next` links."""
+    async def search_pages(
+        self, resource_type: str, params: Params, read_page: PageReader[P]
+    ) -> list[P]:
+        """The searchset Bundles of a search, in order, following `next` links, each read
+        by `read_page` (`pages`)."""
         pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
         query = urlencode(pairs, safe="|,:/")
-        return await self.pages(resource_type + (f"?{query}" if query else ""), resource_type)
+        return await self.pages(
+            resource_type + (f"?{query}" if query else ""), resource_type, read_page
+        )
 
-    async def pages(self, url: str, what: str, *, max_pages: int | None = None) -> list[Json]:
+    async def pages(
+        self, url: str, what: str, read_page: PageReader[P], *, max_pages: int | None = None
+    ) -> list[P]:
         """The searchset Bundles from `url` on: a search URL or a `next` link, relative
         to the base or absolute (same origin only), then every `next` link after it.
 
-        `what` names the search in error messages (a resource type); `max_pages`
-        overrides `limits.max_pages` for this call (0: nothing may be read).
+        Each page's bytes are read by `read_page(body, n)` (n counts from 0), in a worker
+        thread: the reader decides what is parsed (the service keeps the resources as
+        bytes), the client only follows the pages and bounds them. `what` names the
+        search in error messages (a resource type); `max_pages` overrides
+        `limits.max_pages` for this call (0: nothing may be read).
         """
         budget = _Budget(self._clock, self.limits)
         cap = self.limits.max_pages if max_pages is None else max_pages
         url = self._same_origin(url, what)
         seen: set[str] = set()
-        pages: list[Json] = []
+        pages: list[P] = []
         entries = 0
         while True:
             if len(pages) >= cap:
@@ -239,22 +259,22 @@ class FhirClient:
                 )
             seen.add(url)
             body = await self._send("GET", url, what=what, budget=budget, retry=True)
-            # A page of 1,000 resources takes ~8 ms to parse: not on the event loop.
-            page = await asyncio.to_thread(_json_object, body, what)
-            if page.get("resourceType") != "Bundle":
+            # A page of 1,000 resources takes ms to read: not on the event loop.
+            page = await asyncio.to_thread(_read_page, read_page, body, len(pages), what)
+            if page.resource_type != "Bundle":
                 raise FhirServerError(
                     f"The FHIR server answered a {what} search with no Bundle",
                     fault=Fault.INVALID,
                 )
             pages.append(page)
-            entries += len(page.get("entry") or [])
+            entries += page.entry_count
             if entries > self.limits.max_entries:
                 raise FhirServerError(
                     f"The {what} search returned more than {self.limits.max_entries} entries",
                     fault=Fault.TOO_COSTLY,
                     code="too-costly",
                 )
-            following = next_link(page)
+            following = page.next_url
             if following is None:
                 return pages
             url = self._same_origin(following, what)
@@ -478,20 +498,26 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _read_page(read_page: PageReader[P], body: bytes, n: int, what: str) -> P:
+    """A page read by the caller's reader; what the JSON reader refuses, a 502."""
+    try:
+        return read_page(body, n)
+    except (UnreadableInput, PayloadTooLarge) as exc:
+        raise _unreadable(what, too_large=exc.code == "not-supported") from None
+
+
+def _unreadable(what: str, *, too_large: bool) -> FhirServerError:
+    # A number too large for a double is valid FHIR (a decimal has no range), but where
+    # the service reads an answer whole, it cannot use one that holds such.
+    reason = "holds a number too large for this service to read" if too_large else "is not JSON"
+    return FhirServerError(f"The FHIR server's answer to {what} {reason}", fault=Fault.INVALID)
+
+
 def _json_object(body: bytes, what: str) -> Json:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        # A number too large for a double is valid FHIR (a decimal has no range), but the
-        # service reads a server's answers whole, so it cannot use one that holds such.
-        reason = (
-            "holds a number too large for this service to read"
-            if number_too_large(exc)
-            else "is not JSON"
-        )
-        raise FhirServerError(
-            f"The FHIR server's answer to {what} {reason}", fault=Fault.INVALID
-        ) from None
+        raise _unreadable(what, too_large=number_too_large(exc)) from None
     if not isinstance(document, dict):
         raise FhirServerError(
             f"The FHIR server's answer to {what} is not a resource", fault=Fault.INVALID

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from service.fhir_json import Json
+import msgspec
+
 from service.intake.body import top_records
 from service.intake.guards import skeleton_safe
 from service.intake.heads import Head, Resource
@@ -107,12 +108,12 @@ def read(
     return _select(_walk(records, bundle, root, max_entries, terminology), root, terminology)
 
 
-def server_records(base_url: str, resources: Sequence[Json]) -> list[Record]:
-    """Resources read from a FHIR server, each once (a resource two searches found is one
+def server_records(base_url: str, found: Sequence[Record]) -> list[Record]:
+    """Records read from a FHIR server, each once (a resource two searches found is one
     record), with their server URLs as fullUrls."""
     records: dict[str, Record] = {}
-    for resource in resources:
-        url = f"{base_url}{resource.get('resourceType')}/{resource.get('id')}"
+    for record in found:
+        url = f"{base_url}{record.resource_type}/{record.ident}"
         if url not in records:
-            records[url] = Record(url, resource)
+            records[url] = msgspec.structs.replace(record, full_url=url)
     return list(records.values())

@@ -32,6 +32,12 @@ class RawEntry(msgspec.Struct, gc=False):
     response: msgspec.Raw = msgspec.Raw()
     resource: msgspec.Raw = msgspec.Raw()
 
+    @property
+    def mode(self) -> object:
+        """`search.mode` (None when `search` is not an object)."""
+        search = self.search
+        return search.mode if type(search) is _Search else None
+
 
 class RawBundle(msgspec.Struct):
     resourceType: Any = None
@@ -62,8 +68,6 @@ def raw_entries(bundle: RawBundle, root: str) -> tuple[list[Record], BundleHead]
     """The entries of a Bundle decoded as bytes; `root`, the Bundle's path, for errors."""
     records: list[Record] = []
     for i, entry in enumerate(bundle.entry):
-        search = entry.search
-        mode = search.mode if type(search) is _Search else None
         resource = entry.resource
         first = _first(resource)
         absent = first in _ABSENT
@@ -73,7 +77,7 @@ def raw_entries(bundle: RawBundle, root: str) -> tuple[list[Record], BundleHead]
                 full_url.strip() if isinstance(full_url, str) else None,
                 None if absent else resource,
                 "absent" if absent else "object" if first == _OPEN_BRACE else "other",
-                mode,
+                entry.mode,
                 # Read only where a DELETE can be: entries without a resource.
                 _json(entry.request, root, i, "request") if absent else None,
                 _json(entry.response, root, i, "response") if absent else None,

@@ -40,6 +40,11 @@ class PrefetchValue:
     failed: bool = False
     next_url: str | None = None
 
+    @property
+    def entry_count(self) -> int:
+        """How many entries hold a resource (what a server's page is bounded by)."""
+        return len(self.entries) if self.entries is not None else 0
+
 
 NULL: Final = PrefetchValue(null=True, is_object=False)
 NOT_AN_OBJECT: Final = PrefetchValue(null=False, is_object=False)
@@ -84,10 +89,12 @@ def _dict_entries(bundle: Json, where: str) -> tuple[tuple[Record, ...] | None, 
             continue
         resource_type = _text(resource.get("resourceType"))
         failed = failed or (resource_type == "OperationOutcome" and _failed(resource))
+        search = entry.get("search")
         read.append(
             Record(
                 _url(entry.get("fullUrl")),
                 resource,
+                search_mode=search.get("mode") if isinstance(search, dict) else None,
                 origin=where,
                 index=n,
                 resource_type=resource_type,
@@ -145,6 +152,19 @@ def read_known(prefetch: KnownPrefetch) -> dict[str, PrefetchValue]:
     return values
 
 
+def read_page(body: bytes, where: str) -> PrefetchValue:
+    """A FHIR server's answer to a search, read like a prefetch value still in the
+    request's bytes: its entries' resources stay bytes, each with its head. Where msgspec
+    cannot type it, it is parsed whole; JSON that is not valid raises the JSON reader's
+    error (`UnreadableInput`, naming `where`)."""
+    raw = msgspec.Raw(body)
+    try:
+        value = _VALUE.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return _read_dict(parse_part(raw, where), where)
+    return _read_decoded(value, raw, where)
+
+
 def _read_raw(raw: msgspec.Raw, where: str) -> PrefetchValue:
     first = _first_byte(raw)
     if first == b"n":
@@ -195,7 +215,7 @@ def _raw_entries(entries: list[RawEntry], where: str) -> tuple[tuple[Record, ...
                 full_url.strip() or None if type(full_url) is str else None,
                 resource,
                 "object",
-                None,
+                entry.mode,
                 None,
                 None,
                 head,

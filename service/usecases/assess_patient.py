@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from service import gather
 from service.clients.fhir import FhirClient, Location, parse_location
 from service.engine import AssessmentResult, assess_ingested
-from service.errors import OmsError, UnprocessablePayload, UpstreamError, UpstreamTimeout
+from service.errors import (
+    OmsError,
+    PayloadTooLarge,
+    UnprocessablePayload,
+    UnreadableInput,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from service.fhir_json import Json
 from service.intake import IngestResult, read_records, server_records
 from service.metrics import ASSESSMENTS, UPSTREAM_ERRORS, count_upstream
@@ -78,11 +85,23 @@ async def _read_patient_data(
     records = server_records(client.base_url, resources)
     try:
         return await asyncio.to_thread(read_records, records, terminology)
-    except UnprocessablePayload as exc:
+    except (UnprocessablePayload, PayloadTooLarge) as exc:
         # The server's data, not the caller's request, is unusable: say so, without values.
         raise UpstreamError(
             f"The FHIR server's data for this patient cannot be assessed: {exc.message}",
             code="processing",
+        ) from None
+    except UnreadableInput as exc:
+        # A resource parsed whole only now (pages keep resources as bytes) that the JSON
+        # reader refuses: a number too large for a double (valid FHIR), or bad UTF-8.
+        reason = (
+            "a resource holds a number too large for this service to read"
+            if exc.code == "not-supported"
+            else "a resource is not valid JSON"
+        )
+        raise UpstreamError(
+            f"The FHIR server's data for this patient cannot be assessed: {reason}",
+            code="not-supported" if exc.code == "not-supported" else "processing",
         ) from None
 
 

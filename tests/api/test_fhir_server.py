@@ -204,6 +204,73 @@ def test_unusable_server_data_is_502_not_422(server: TestClient, router: respx.M
     assert message.startswith("The FHIR server's data for this patient cannot be assessed")
 
 
+def serve_bytes(router: respx.MockRouter, resources: list[Json], big_in: str) -> None:
+    """`serve_patient`, with `1e400` (valid FHIR: a decimal has no range, but too large for
+    a double) in `referenceRange` of the resource `big_in`, sent as the server's bytes."""
+    serve_patient(router, resources)
+    with_big = [
+        {**r, "referenceRange": [{"low": {"value": "BIG"}}]} if r["id"] == big_in else r
+        for r in resources
+    ]
+    observations = [r for r in with_big if r["resourceType"] == "Observation"]
+    page = orjson.dumps(searchset(observations)).replace(b'"BIG"', b"1e400")
+    router.get(f"{BASE}/Observation", params={"patient": f"Patient/{PATIENT}"}).respond(
+        200, content=page
+    )
+
+
+def test_a_number_too_large_where_nothing_reads_it_is_skipped(
+    server: TestClient, router: respx.MockRouter
+) -> None:
+    """The pages keep each resource as bytes: a weight Observation (not evidence) is never
+    parsed whole, so its number changes nothing, as in a posted body."""
+    serve_patient(router, high_resources())
+    plain = server.get(f"/fhir/Patient/{PATIENT}/$oms-assess")
+    serve_bytes(router, high_resources(), big_in="weight-1")
+
+    response = server.get(f"/fhir/Patient/{PATIENT}/$oms-assess")
+
+    assert response.status_code == 200, response.text
+    assert without_volatile(response.json()) == without_volatile(plain.json())
+
+
+def test_a_number_too_large_in_evidence_is_502(
+    server: TestClient, router: respx.MockRouter
+) -> None:
+    serve_bytes(router, high_resources(), big_in="eyes-1")
+
+    response = server.get(f"/fhir/Patient/{PATIENT}/$oms-assess")
+
+    assert outcome(response) == (
+        502,
+        "not-supported",
+        "The FHIR server's data for this patient cannot be assessed: a resource holds a"
+        " number too large for this service to read",
+    )
+    assert PATIENT not in response.text
+
+
+def test_a_page_whose_entries_are_not_all_objects_is_502(
+    server: TestClient, router: respx.MockRouter
+) -> None:
+    """Dropping part of a patient's record silently could change the answer."""
+    resources = high_resources()
+    serve_patient(router, resources)
+    page = searchset([r for r in resources if r["resourceType"] == "Condition"])
+    page["entry"].append("not an entry")
+    router.get(f"{BASE}/Condition", params={"patient": f"Patient/{PATIENT}"}).respond(
+        200, json=page
+    )
+
+    response = server.get(f"/fhir/Patient/{PATIENT}/$oms-assess")
+
+    assert outcome(response) == (
+        502,
+        "exception",
+        "The FHIR server answered a Condition search with malformed entries",
+    )
+
+
 def test_unconfigured_server_is_501_with_a_reason(terminology: Terminology) -> None:
     with TestClient(create_app(Settings(), terminology)) as client:
         response = client.get(f"/fhir/Patient/{PATIENT}/$oms-assess")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -187,6 +188,52 @@ def test_a_paged_prefetch_is_followed_on_the_server(terminology: Terminology) ->
         "Observation/sleep-1",
         "Observation/weight-1",
     ]
+
+
+@pytest.mark.parametrize(
+    ("big_in", "refused"),
+    [
+        pytest.param("weight-1", False, id="where-nothing-reads-it-skipped"),
+        pytest.param("eyes-1", True, id="in-evidence-412"),
+    ],
+)
+@respx.mock
+def test_a_number_too_large_on_a_server_page(
+    terminology: Terminology, big_in: str, refused: bool
+) -> None:
+    """A fallback page keeps its resources as bytes, as a posted body does: `1e400` (valid
+    FHIR, too large for a double) changes nothing where nothing reads it; in evidence the
+    data cannot be had (412 `not-supported`, naming the resource on the server's page)."""
+    patient_id, prefetch = risk_example("high")
+    observations = [e["resource"] for e in prefetch["observations"]["entry"]]
+    plain_request = hook_request(copy.deepcopy(prefetch), patient_id=patient_id)
+    page2 = f"{FHIR}/Observation?_getpages=abc&_page=2"
+    prefetch["observations"] = searchset([], next_url=page2)
+    marked = [
+        {**r, "referenceRange": [{"low": {"value": "BIG"}}]} if r["id"] == big_in else r
+        for r in observations
+    ]
+    page = json.dumps(searchset(marked)).replace('"BIG"', "1e400").encode()
+    respx.get(page2).mock(return_value=httpx.Response(200, content=page))
+    request = hook_request(prefetch, patient_id=patient_id, fhir_server=FHIR, token=TOKEN)
+    found = run(request, terminology)
+
+    def assess(body: dict[str, Any], records: list[Record]) -> tuple[object, ...]:
+        result = assess_hook(parse_hook_request(json.dumps(body).encode()), records, terminology)
+        return result.patient, result.assessment, result.evidence, result.kept_count
+
+    if not refused:
+        plain = assess(plain_request, run(plain_request, terminology))
+        assert assess(request, found) == plain
+        return
+    with pytest.raises(PreconditionFailed) as caught:
+        assess(request, found)
+    n = [r["id"] for r in observations].index("eyes-1")
+    assert (caught.value.status, caught.value.code) == (412, "not-supported")
+    assert caught.value.message == (
+        "The FHIR server's answer holds a number too large for this service to read"
+    )
+    assert caught.value.expression == [f"fhirServer.observations.page[1].entry[{n}].resource"]
 
 
 def expect_412(

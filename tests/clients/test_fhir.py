@@ -20,6 +20,8 @@ from service.clients.fhir import (
     parse_location,
 )
 from service.errors import NotFound, OmsError, UpstreamError, UpstreamTimeout
+from service.intake.prefetch import PrefetchValue
+from tests.search_pages import matches, read, resources
 
 BASE = "https://ehr.example/fhir"
 Json = dict[str, Any]
@@ -259,7 +261,7 @@ def test_reads_and_searches_ask_for_fresh_results(strict: bool) -> None:
     search = router.get(f"{BASE}/Observation").respond(200, json=searchset())
     read = router.get(f"{BASE}/Patient/p1").respond(200, json={"resourceType": "Patient"})
 
-    run_with(router, lambda c: c.search("Observation", {}), strict=strict)
+    run_with(router, lambda c: matches(c, "Observation", {}), strict=strict)
     run_with(router, read_patient, strict=strict)
     for route in (search, read):
         assert route.calls.last.request.headers["cache-control"] == "no-cache"
@@ -291,14 +293,15 @@ def test_search_follows_next_links_verbatim() -> None:
     )
     second = router.get(f"{BASE}", params={"_getpages": "abc"}).respond(200, json=searchset("o3"))
 
-    found = run(router, lambda c: c.search("Observation", {"patient": "p1", "_count": "2"}))
+    found = run(router, lambda c: matches(c, "Observation", {"patient": "p1", "_count": "2"}))
     assert [r["id"] for r in found] == ["o1", "o2", "o3"]
     assert first.call_count == 1
     assert first.calls.last.request.headers["prefer"] == "handling=strict"
     assert str(second.calls.last.request.url) == f"{BASE}?_getpages=abc&_getpagesoffset=2"
 
 
-def test_search_drops_outcome_entries() -> None:
+def test_search_pages_say_which_entries_are_outcomes() -> None:
+    """The reader keeps each entry's `search.mode`: the walk skips `outcome` entries."""
     router = respx.MockRouter()
     page = searchset("o1")
     page["entry"].append(
@@ -306,8 +309,11 @@ def test_search_drops_outcome_entries() -> None:
     )
     router.get(f"{BASE}/Observation").respond(200, json=page)
 
-    found = run(router, lambda c: c.search("Observation", {}))
-    assert [r["resourceType"] for r in found] == ["Observation"]
+    pages = run(router, lambda c: c.search_pages("Observation", {}, read))
+    assert [(r.resource_type, r.search_mode) for r in pages[0].entries] == [
+        ("Observation", "match"),
+        ("OperationOutcome", "outcome"),
+    ]
 
 
 def test_a_next_link_that_loops_is_502() -> None:
@@ -316,7 +322,7 @@ def test_a_next_link_that_loops_is_502() -> None:
     router.get(f"{BASE}/Observation").respond(200, json=searchset("o1", next_url=loop))
 
     with pytest.raises(UpstreamError, match="loop") as caught:
-        run(router, lambda c: c.search("Observation", {"page": "1"}))
+        run(router, lambda c: matches(c, "Observation", {"page": "1"}))
     assert caught.value.status == 502
 
 
@@ -330,7 +336,11 @@ def test_pages_beyond_the_cap_are_502() -> None:
     )
 
     with pytest.raises(UpstreamError, match="more than 3 pages") as caught:
-        run(router, lambda c: c.search("Observation", {}), limits=FhirClientLimits(max_pages=3))
+        run(
+            router,
+            lambda c: matches(c, "Observation", {}),
+            limits=FhirClientLimits(max_pages=3),
+        )
     assert caught.value.code == "too-costly"
 
 
@@ -342,7 +352,7 @@ def test_a_next_link_to_another_server_is_not_followed() -> None:
     elsewhere = router.get("https://elsewhere.example/fhir").respond(200, json=searchset())
 
     with pytest.raises(UpstreamError, match="another server"):
-        run(router, lambda c: c.search("Observation", {}), token="secret")
+        run(router, lambda c: matches(c, "Observation", {}), token="secret")
     assert elsewhere.call_count == 0
 
 
@@ -359,7 +369,11 @@ def test_an_enormous_page_is_cut_off() -> None:
     )
 
     with pytest.raises(UpstreamError, match="exceeds 1000000 bytes") as caught:
-        run(router, lambda c: c.search("Observation", {}), limits=FhirClientLimits(max_bytes=10**6))
+        run(
+            router,
+            lambda c: matches(c, "Observation", {}),
+            limits=FhirClientLimits(max_bytes=10**6),
+        )
     assert caught.value.code == "too-costly"
 
 
@@ -370,7 +384,11 @@ def test_a_declared_oversized_page_is_refused_before_reading() -> None:
     )
 
     with pytest.raises(UpstreamError, match="exceeds 1000 bytes"):
-        run(router, lambda c: c.search("Observation", {}), limits=FhirClientLimits(max_bytes=1000))
+        run(
+            router,
+            lambda c: matches(c, "Observation", {}),
+            limits=FhirClientLimits(max_bytes=1000),
+        )
 
 
 def test_too_many_entries_is_502() -> None:
@@ -380,7 +398,7 @@ def test_too_many_entries_is_502() -> None:
     with pytest.raises(UpstreamError, match="more than 10 entries"):
         run(
             router,
-            lambda c: c.search("Observation", {}),
+            lambda c: matches(c, "Observation", {}),
             limits=FhirClientLimits(max_entries=10),
         )
 
@@ -440,7 +458,7 @@ def run_with(
     "call",
     [
         pytest.param(read_patient, id="read"),
-        pytest.param(lambda c: c.search("Observation", {"patient": "p1"}), id="search"),
+        pytest.param(lambda c: matches(c, "Observation", {"patient": "p1"}), id="search"),
         pytest.param(lambda c: c.transaction({"resourceType": "Bundle"}), id="transaction"),
     ],
 )
@@ -470,7 +488,7 @@ def test_the_guard_vets_next_links_on_the_same_host() -> None:
     admin = router.get(url__startswith="https://ehr.example/admin").respond(200, json=searchset())
 
     with pytest.raises(FhirServerError) as caught:
-        run_with(router, lambda c: c.search("Observation", {}), url_guard=only_under(BASE))
+        run_with(router, lambda c: matches(c, "Observation", {}), url_guard=only_under(BASE))
     assert caught.value.fault is Fault.OFF_SERVER
     assert (first.call_count, admin.call_count) == (1, 0)
 
@@ -482,8 +500,8 @@ def test_pages_follows_a_relative_url_then_its_next_links() -> None:
     )
     router.get(f"{BASE}/Observation", params={"page": "3"}).respond(200, json=searchset("o3"))
 
-    pages = run_with(router, lambda c: c.pages("Observation?page=2", "Observation"))
-    assert [e["resource"]["id"] for p in pages for e in p["entry"]] == ["o2", "o3"]
+    pages = run_with(router, lambda c: c.pages("Observation?page=2", "Observation", read))
+    assert [r["id"] for p in pages for r in resources(p)] == ["o2", "o3"]
 
 
 def test_pages_refuses_a_start_url_on_another_server() -> None:
@@ -491,7 +509,7 @@ def test_pages_refuses_a_start_url_on_another_server() -> None:
     elsewhere = router.route().respond(200, json=searchset())
 
     with pytest.raises(FhirServerError, match="another server") as caught:
-        run_with(router, lambda c: c.pages("https://elsewhere.example/fhir/X", "Observation"))
+        run_with(router, lambda c: c.pages("https://elsewhere.example/fhir/X", "Observation", read))
     assert caught.value.fault is Fault.OFF_SERVER
     assert elsewhere.call_count == 0
 
@@ -514,7 +532,7 @@ def test_a_per_call_page_cap_overrides_the_limits(max_pages: int, requests: int)
     )
 
     with pytest.raises(FhirServerError, match=f"more than {max_pages} pages") as caught:
-        run_with(router, lambda c: c.pages("Observation", "Observation", max_pages=max_pages))
+        run_with(router, lambda c: c.pages("Observation", "Observation", read, max_pages=max_pages))
     assert (caught.value.fault, caught.value.code) == (Fault.TOO_COSTLY, "too-costly")
     assert route.call_count == requests
 
@@ -557,7 +575,7 @@ def test_every_upstream_error_says_its_fault(
     with pytest.raises(FhirServerError) as caught:
         run(
             router,
-            lambda c: c.search("Observation", {}),
+            lambda c: matches(c, "Observation", {}),
             limits=FhirClientLimits(max_retries=0),
         )
     assert (caught.value.fault, caught.value.upstream_status) == (fault, upstream_status)
@@ -572,9 +590,13 @@ def test_a_loop_and_too_many_bytes_say_their_fault() -> None:
         200, json=searchset("o1", next_url=f"{BASE}/Observation")
     )
     with pytest.raises(FhirServerError) as loop:
-        run(router, lambda c: c.search("Observation", {}))
+        run(router, lambda c: matches(c, "Observation", {}))
     with pytest.raises(FhirServerError) as big:
-        run(router, lambda c: c.search("Observation", {}), limits=FhirClientLimits(max_bytes=10))
+        run(
+            router,
+            lambda c: matches(c, "Observation", {}),
+            limits=FhirClientLimits(max_bytes=10),
+        )
     assert (loop.value.fault, big.value.fault) == (Fault.LOOP, Fault.TOO_COSTLY)
 
 
@@ -582,7 +604,7 @@ def test_not_strict_sends_no_prefer_header() -> None:
     router = respx.MockRouter()
     route = router.get(f"{BASE}/Observation").respond(200, json=searchset())
 
-    run_with(router, lambda c: c.search("Observation", {}), strict=False)
+    run_with(router, lambda c: matches(c, "Observation", {}), strict=False)
     assert "prefer" not in route.calls.last.request.headers
 
 
@@ -626,21 +648,17 @@ def test_trust_env_decides_whether_a_proxy_variable_is_used(
     assert outcome == (patient() if proxied else Fault.UNREACHABLE)
 
 
-def test_search_pages_are_parsed_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A page of 1,000 resources takes milliseconds to parse: `/healthz` must not wait for it
-    (bench [12]), so every page is parsed in a worker thread, never the loop's."""
+def test_search_pages_are_read_off_the_event_loop() -> None:
+    """A page of 1,000 resources takes milliseconds to read: `/healthz` must not wait for it
+    (bench [12]), so every page is read in a worker thread, never the loop's."""
     import threading
 
-    import service.clients.fhir as fhir_module
-
-    parse = fhir_module._json_object
     threads: list[str] = []
 
-    def spy(body: bytes, what: str) -> Json:
+    def spy(body: bytes, n: int) -> PrefetchValue:
         threads.append(threading.current_thread().name)
-        return parse(body, what)
+        return read(body, n)
 
-    monkeypatch.setattr(fhir_module, "_json_object", spy)
     router = respx.MockRouter()
     router.get(f"{BASE}/Observation", params={"patient": "p1"}).respond(
         200, json=searchset("o1", next_url=f"{BASE}?_getpages=abc")
@@ -648,7 +666,7 @@ def test_search_pages_are_parsed_off_the_event_loop(monkeypatch: pytest.MonkeyPa
     router.get(f"{BASE}", params={"_getpages": "abc"}).respond(200, json=searchset("o2"))
     loop_thread = threading.current_thread().name  # `run` drives the loop in this thread
 
-    found = run(router, lambda c: c.search("Observation", {"patient": "p1"}))
-    assert [r["id"] for r in found] == ["o1", "o2"]
+    pages = run(router, lambda c: c.search_pages("Observation", {"patient": "p1"}, spy))
+    assert [r["id"] for page in pages for r in resources(page)] == ["o1", "o2"]
     assert len(threads) == 2
     assert loop_thread not in threads

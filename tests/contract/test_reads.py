@@ -15,6 +15,7 @@ import pytest
 
 from service.clients.fhir import FhirClient
 from tests.contract import seed
+from tests.search_pages import matches
 
 pytestmark = pytest.mark.contract
 
@@ -29,7 +30,7 @@ def test_a_search_repeated_at_once_sees_what_was_added_in_between(
 
     async def observations() -> list[Json]:
         async with FhirClient(fhir_base_url) as client:
-            return await client.search("Observation", query)
+            return await matches(client, "Observation", query)
 
     before = asyncio.run(observations())
     extra = {k: v for k, v in before[0].items() if k not in ("id", "meta")}
