@@ -18,6 +18,7 @@ import msgspec
 
 from service.fhir_json import Json, next_link
 from service.intake.entries import RawEntry
+from service.intake.guards import skeleton_safe
 from service.intake.heads import Head, Resource, head_or_none, parse_part, parse_resource
 from service.intake.record import Record
 
@@ -153,11 +154,13 @@ def read_known(prefetch: KnownPrefetch) -> dict[str, PrefetchValue]:
 
 
 def read_page(body: bytes, where: str) -> PrefetchValue:
-    """A FHIR server's answer to a search, read like a prefetch value still in the
-    request's bytes: its entries' resources stay bytes, each with its head. Where msgspec
-    cannot type it, it is parsed whole; JSON that is not valid raises the JSON reader's
-    error (`UnreadableInput`, naming `where`)."""
+    """A FHIR server's answer to a search, read like a posted body: its entries' resources
+    stay bytes, each with its head. A page msgspec might read otherwise than orjson
+    (`guards.skeleton_safe`: nesting, invalid UTF-8) or cannot type is parsed whole; JSON
+    that is not valid raises the JSON reader's error (`UnreadableInput`, naming `where`)."""
     raw = msgspec.Raw(body)
+    if not skeleton_safe(body):
+        return _read_dict(parse_part(raw, where), where)
     try:
         value = _VALUE.decode(raw)
     except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError

@@ -548,6 +548,16 @@ def test_a_per_call_page_cap_overrides_the_limits(max_pages: int, requests: int)
         pytest.param(httpx.ConnectError("refused"), Fault.UNREACHABLE, None, id="refused"),
         pytest.param(httpx.Response(200, text="<html>"), Fault.INVALID, None, id="not-json"),
         pytest.param(
+            httpx.Response(
+                200,
+                content=b'{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource":'
+                b' {"resourceType": "Observation", "id": "o1", "note": [{"text": "\xff"}]}}]}',
+            ),
+            Fault.INVALID,
+            None,
+            id="invalid-utf8-where-nothing-reads-it",
+        ),
+        pytest.param(
             httpx.Response(200, json={"resourceType": "OperationOutcome"}),
             Fault.INVALID,
             None,
