@@ -21,7 +21,9 @@ Decisions a caller may want to know:
   the base URL; a link to another origin is refused, so the token never leaves the
   server it was issued for. A repeated link, more than `max_pages` pages, more than
   `max_entries` entries or more than `max_bytes` bytes is an UpstreamError: evidence
-  cut short silently could change a clinical answer.
+  cut short silently could change a clinical answer. Each page's bytes are read by the
+  caller's `PageReader`, in a worker thread: the service's reader keeps resources as
+  bytes (`intake.prefetch.read_page`), so the client never parses a page whole.
 * Every UpstreamError it raises is a `FhirServerError` whose `fault` (and
   `upstream_status`) says why, for callers that answer differently per cause (the CDS
   Hooks fallback turns each into a 412 with its own issue code).
