@@ -204,12 +204,13 @@ async def search_records(
     return records
 
 
-def patient_record(patient: Json) -> Record:
-    """A Patient read by itself, as a record."""
+def patient_record(patient: Json, origin: str = "Bundle") -> Record:
+    """A Patient read by itself, as a record; `origin` names where (for errors)."""
     ident = patient.get("id")
     return Record(
         None,
         patient,
+        origin=origin,
         resource_type="Patient",
         ident=ident if isinstance(ident, str) and ident else None,
     )

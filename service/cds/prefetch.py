@@ -28,7 +28,7 @@ from service.cds.errors import PreconditionFailed
 from service.cds.request import HookRequest
 from service.clients.fhir import Fault, FhirClient, FhirClientLimits, FhirServerError
 from service.errors import NotFound, OmsError, UpstreamTimeout
-from service.gather import read_patient
+from service.gather import patient_record, read_patient
 from service.intake import Record, Resource
 from service.intake.prefetch import PrefetchValue, read_page
 from service.metrics import PREFETCH_FALLBACKS, count_upstream
@@ -314,12 +314,7 @@ class _Server:
             patient = await read_patient(fhir, patient_id)
         except OmsError as exc:
             raise _precondition(exc, key) from None
-        where = f"fhirServer.{key.name}"
-        return [
-            Record(
-                None, patient, origin=where, resource_type=key.resource_type, ident=_ident(patient)
-            )
-        ]
+        return [patient_record(patient, origin=f"fhirServer.{key.name}")]
 
     async def follow(self, url: str, key: PrefetchKey, *, pages_done: int = 0) -> list[Record]:
         """The entries of a search from `url` on, page by page, bounded and loop-free."""
