@@ -64,8 +64,11 @@ def outcome(read: Callable[[bytes], PrefetchValue], page: bytes, terminology: Te
 
 
 def too_large(answer: Outcome) -> bool:
-    """The 400 for a number too large for the service to read, raised as a resource is read."""
-    return isinstance(answer, tuple) and answer[1:3] == (400, "not-supported")
+    """The 400 for a number too large for the service to read: raised as a resource is read,
+    or as the page is, where the page must be parsed whole (an entry that is no object)."""
+    return isinstance(answer, tuple) and (
+        answer[1:3] == (400, "not-supported") or answer[2:] == (400, "not-supported")
+    )
 
 
 def searchset(*resources: bytes, links: bytes = b"", more: bytes = b"") -> bytes:
