@@ -300,7 +300,9 @@ def check_references(
                 continue
             for where, reference in _each(value, f"{node.path}.{element}"):
                 check_reference(reference, where, patient, index, contained, base)
-        for k, inner in enumerate(head.contained or ()):
+        if not head.contained:
+            continue
+        for k, inner in enumerate(head.contained):
             path = f"{node.path}.contained[{k}]"
             for element, reference in _patient_references(inner, path, terminology):
                 check_reference(reference, element, patient, index, contained, base)
