@@ -24,7 +24,7 @@ def resources(page: PrefetchValue) -> list[Json]:
     return [
         orjson.loads(bytes(r.resource)) if isinstance(r.resource, msgspec.Raw) else r.resource
         for r in page.entries or ()
-        if r.search_mode != "outcome" and isinstance(r.resource, msgspec.Raw | dict)
+        if r.search_mode != "outcome"
     ]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import service.intake.body as skeleton_path
@@ -36,7 +36,8 @@ from tests.builders import (
     patient,
     whole_parse,
 )
-from tests.fuzz.strategies import bundles, deeply_nested, encoded, mutated_examples
+from tests.fuzz.oracles import DIFFERENTIAL, agrees_with_in_range_twin
+from tests.fuzz.strategies import generated_bodies
 
 NB = (SCT, "432328008")
 OPSOCLONUS = (HPO, "HP:0010543")
@@ -344,44 +345,19 @@ def test_skeleton_path_answers_as_the_whole_parse(
     assert actual == expected
 
 
-@settings(
-    max_examples=300,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@DIFFERENTIAL
 @given(data=st.data())
 def test_generated_bodies_get_the_same_answer_on_both_paths(
     data: st.DataObject, terminology: Terminology
 ) -> None:
-    """The fuzzers' bodies: plausible and hostile bundles with huge numbers and BOMs,
-    deep nesting, and the examples with bytes cut, flipped or made invalid UTF-8."""
-    payload = data.draw(
-        st.one_of(
-            bundles(terminology).flatmap(encoded),
-            bundles(terminology).map(body),
-            deeply_nested(),
-            mutated_examples(),
-        ),
-        label="body",
+    """The fuzzers' bodies through both readings (`oracles.agrees_with_in_range_twin`)."""
+    payload = data.draw(generated_bodies(terminology), label="body")
+    agrees_with_in_range_twin(
+        payload,
+        lambda b: outcome(whole_parse, b, terminology, 100),
+        lambda b: outcome(run_ingest, b, terminology, 100),
+        too_large,
     )
-    # The fuzzers' numbers too large for a double, made ones the whole parse reads: an
-    # element nothing reads answers as that; one the service reads is a 400 naming it.
-    in_range = payload.replace(b"1e999", b"0")
-    expected = outcome(whole_parse, in_range, terminology, 100)
-    # Hypothesis raises the recursion limit past 1024, which would send every body
-    # down the orjson path; the service runs with Python's default of 1000.
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(1000)
-    try:
-        actual = outcome(run_ingest, payload, terminology, 100)
-    finally:
-        sys.setrecursionlimit(limit)
-    if in_range == payload:
-        assert actual == expected
-    else:
-        assert actual == expected or too_large(actual), (actual, expected)
 
 
 def test_the_cases_cover_results_and_each_error_status(terminology: Terminology) -> None:

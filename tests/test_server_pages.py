@@ -10,13 +10,12 @@ answer is the 400 the service turns into a 502 (`Patient/{id}`) or a 412 (a hook
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from service.errors import OmsError
@@ -24,7 +23,8 @@ from service.intake import IngestResult, read_records, server_records
 from service.intake.prefetch import PrefetchValue, read_page, read_value
 from service.json_reader import refusal
 from service.terminology import Terminology
-from tests.fuzz.strategies import bundles, deeply_nested, encoded, mutated_examples
+from tests.fuzz.oracles import DIFFERENTIAL, agrees_with_in_range_twin
+from tests.fuzz.strategies import generated_bodies
 
 BASE = "https://ehr.example.org/fhir/"
 WHERE = "Observation.search.page[0]"
@@ -158,40 +158,16 @@ def test_an_outcome_entry_is_read_and_then_skipped(terminology: Terminology) -> 
     assert isinstance(outcome(as_bytes, page, terminology), IngestResult)
 
 
-@settings(
-    max_examples=300,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@DIFFERENTIAL
 @given(data=st.data())
 def test_generated_pages_get_the_same_answer_both_ways(
     data: st.DataObject, terminology: Terminology
 ) -> None:
-    """The fuzzers' bundles as pages: plausible and hostile, with huge numbers and BOMs,
-    deep nesting, and the examples with bytes cut, flipped or made invalid UTF-8."""
-    page = data.draw(
-        st.one_of(
-            bundles(terminology).flatmap(encoded),
-            bundles(terminology).map(orjson.dumps),
-            deeply_nested(),
-            mutated_examples(),
-        ),
-        label="page",
+    """The fuzzers' bodies as pages, read both ways (`oracles.agrees_with_in_range_twin`)."""
+    page = data.draw(generated_bodies(terminology), label="page")
+    agrees_with_in_range_twin(
+        page,
+        lambda p: outcome(whole, p, terminology),
+        lambda p: outcome(as_bytes, p, terminology),
+        too_large,
     )
-    # Numbers too large for a double, made ones orjson reads: where nothing reads them the
-    # answer is that page's; where a resource holding one is read, the 400 naming it.
-    in_range = page.replace(b"1e999", b"0")
-    expected = outcome(whole, in_range, terminology)
-    # Hypothesis raises the recursion limit past 1024; the service runs with 1000.
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(1000)
-    try:
-        actual = outcome(as_bytes, page, terminology)
-    finally:
-        sys.setrecursionlimit(limit)
-    if in_range == page:
-        assert actual == expected
-    else:
-        assert actual == expected or too_large(actual), (actual, expected)

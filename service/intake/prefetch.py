@@ -159,13 +159,12 @@ def read_page(body: bytes, where: str) -> PrefetchValue:
     (`guards.skeleton_safe`: nesting, invalid UTF-8) or cannot type is parsed whole; JSON
     that is not valid raises the JSON reader's error (`UnreadableInput`, naming `where`)."""
     raw = msgspec.Raw(body)
-    if not skeleton_safe(body):
-        return _read_dict(parse_part(raw, where), where)
-    try:
-        value = _VALUE.decode(raw)
-    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
-        return _read_dict(parse_part(raw, where), where)
-    return _read_decoded(value, raw, where)
+    if skeleton_safe(body):
+        try:
+            return _read_decoded(_VALUE.decode(raw), raw, where)
+        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+            pass
+    return _read_dict(parse_part(raw, where), where)
 
 
 def _read_raw(raw: msgspec.Raw, where: str) -> PrefetchValue:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import orjson
+from hypothesis import HealthCheck, settings
 
 from service.terminology import Terminology
 
@@ -106,3 +109,39 @@ def risk_level(bundle: dict[str, Any]) -> str:
             code: str = entry["resource"]["prediction"][0]["qualitativeRisk"]["coding"][0]["code"]
             return code
     raise AssertionError("no RiskAssessment")
+
+
+#: The differential tests' runs: the same 300 generated bodies every time (reproducible in CI).
+DIFFERENTIAL = settings(
+    max_examples=300,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def agrees_with_in_range_twin(
+    payload: bytes,
+    expected_of: Callable[[bytes], Any],
+    actual_of: Callable[[bytes], Any],
+    number_refused: Callable[[Any], bool],
+) -> None:
+    """The one reading (`actual_of`) answers as the other (`expected_of`), with the fuzzers'
+    numbers too large for a double made ones the other reads (`1e999` -> `0`): where nothing
+    reads them, that answer; where something does, the refusal `number_refused` knows.
+
+    `actual_of` runs at Python's default recursion limit, as the service does: Hypothesis
+    raises it past 1024, which would send every body down the orjson path."""
+    in_range = payload.replace(b"1e999", b"0")
+    expected = expected_of(in_range)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        actual = actual_of(payload)
+    finally:
+        sys.setrecursionlimit(limit)
+    if in_range == payload:
+        assert actual == expected
+    else:
+        assert actual == expected or number_refused(actual), (actual, expected)

@@ -471,3 +471,15 @@ def hook_requests(draw: st.DrawFn, terminology: Terminology) -> object:
     if draw(st.sampled_from([False] * 19 + [True])):
         return draw(json_values)
     return request
+
+
+def generated_bodies(terminology: Terminology) -> st.SearchStrategy[bytes]:
+    """The fuzzers' bodies for the differential tests: plausible and hostile bundles (with
+    numbers too large for a double and BOMs, or plain), deep nesting, and the examples with
+    bytes cut, flipped or made invalid UTF-8."""
+    return st.one_of(
+        bundles(terminology).flatmap(encoded),
+        bundles(terminology).map(orjson.dumps),
+        deeply_nested(),
+        mutated_examples(),
+    )
